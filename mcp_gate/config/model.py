@@ -1,0 +1,195 @@
+"""The typed, validated gate configuration: frozen dataclasses mirroring the YAML keys.
+
+Owns the shape of a loaded config and nothing else: parsing, `$env` expansion and error
+collection live in `load.py`. Field names are the snake_case of mcp-front's camelCase keys
+(`baseURL` → `base_url`); durations are seconds (float), sizes are bytes (int).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+TransportType = Literal["stdio", "sse", "streamable-http"]
+ProviderKind = Literal["google", "oidc", "dev"]
+StorageKind = Literal["memory", "redis"]
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class Secret:
+    """A configured secret: compared and used, never printed.
+
+    `str()` and `repr()` redact; `reveal()` is the one way to the value, so every place a
+    secret leaves the process is greppable.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class UserTokenTemplate:
+    """`{$userToken: "Bearer {{token}}"}`: filled with the calling user's stored token."""
+
+    template: str
+
+    def render(self, token: str) -> str:
+        return self.template.replace("{{token}}", token)
+
+
+# A value that may need the calling user's token: a plain string, or a template.
+Templated = str | Secret | UserTokenTemplate
+
+
+@dataclass(frozen=True)
+class SessionsConfig:
+    timeout_seconds: float = 300.0
+    cleanup_interval_seconds: float = 60.0
+    max_per_user: int = 10
+
+
+@dataclass(frozen=True)
+class IdpConfig:
+    provider: ProviderKind
+    client_id: str = ""
+    client_secret: Secret | None = None
+    # Google defaults to https://accounts.google.com/.well-known/openid-configuration.
+    discovery_url: str | None = None
+    # Extra scopes beyond `openid email profile`.
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: Secret
+    key_prefix: str = "mcp-gate:"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    idp: IdpConfig
+    kind: Literal["oauth"] = "oauth"
+    allowed_domains: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    token_ttl_seconds: float = 3600.0
+    refresh_token_ttl_seconds: float = 720 * 3600.0
+    storage: StorageKind = "memory"
+    redis: RedisConfig | None = None
+    jwt_secret: Secret | None = None
+    # Decoded AES-256 keys: the first encrypts, all decrypt (rotation).
+    encryption_keys: tuple[Secret, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    base_url: str
+    name: str = "mcp-gate"
+    addr: str = "127.0.0.1:8080"
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    auth: AuthConfig | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @property
+    def base_path(self) -> str:
+        """The path part of `baseURL` without a trailing slash ("" at the root)."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
+    @property
+    def issuer(self) -> str:
+        """OAuth issuer: `baseURL`'s scheme and host, no path, no trailing slash."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def host(self) -> str:
+        return self.addr.rpartition(":")[0].strip("[]") or "0.0.0.0"  # noqa: S104
+
+    @property
+    def port(self) -> int:
+        return int(self.addr.rpartition(":")[2])
+
+
+@dataclass(frozen=True)
+class ServiceAuth:
+    """Static machine credentials for one server (`serviceAuths`)."""
+
+    type: Literal["bearer", "basic"]
+    tokens: tuple[Secret, ...] = ()
+    username: str = ""
+    password: Secret | None = None
+
+
+@dataclass(frozen=True)
+class ToolFilter:
+    mode: Literal["allow", "block"]
+    tools: tuple[str, ...]
+
+    def allows(self, tool: str) -> bool:
+        return (tool in self.tools) == (self.mode == "allow")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    tool_filter: ToolFilter | None = None
+
+
+@dataclass(frozen=True)
+class UserAuthentication:
+    type: Literal["manual", "oauth"]
+    display_name: str = ""
+    instructions: str = ""
+    help_url: str = ""
+    validation: str | None = None
+    # type: oauth, the service's own OAuth server.
+    authorization_url: str = ""
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: Secret | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    name: str
+    transport_type: TransportType
+    url: Templated | None = None
+    headers: Mapping[str, Templated] = field(default_factory=dict)
+    timeout_seconds: float = 30.0
+    command: str = ""
+    args: tuple[Templated, ...] = ()
+    env: Mapping[str, Templated] = field(default_factory=dict)
+    cwd: str | None = None
+    service_auths: tuple[ServiceAuth, ...] = ()
+    options: ServerOptions = field(default_factory=ServerOptions)
+    requires_user_token: bool = False
+    user_authentication: UserAuthentication | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.transport_type != "stdio"
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    proxy: ProxyConfig
+    servers: Mapping[str, ServerConfig]
