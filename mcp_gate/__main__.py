@@ -1,0 +1,110 @@
+"""The `mcp-gate` command: argv → config → logging → app → run, and its exit codes.
+
+    mcp-gate serve [--config FILE]     run the gate (no FILE: the embedded demo config)
+    mcp-gate check-config FILE         validate FILE and print the effective config, redacted
+
+Exit codes: 0 success; 2 invalid configuration or usage (nothing was started).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from importlib import resources
+
+import structlog
+
+from mcp_gate.config import load_config, render_effective_config
+from mcp_gate.config.model import GateConfig
+from mcp_gate.errors import ConfigError, GateError
+from mcp_gate.logs import configure_logging
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+
+DESCRIPTION = """\
+mcp-gate puts MCP servers behind single sign-on. It serves every server listed in its
+config at <baseURL>/<name>/mcp (streamable HTTP) and <baseURL>/<name>/sse (legacy SSE),
+makes MCP clients log in through OAuth 2.1 with Google Workspace or another OIDC provider,
+admits only the allowed email domains, and forwards the traffic to the backend: a stdio
+command it runs per session, or a remote SSE / streamable-HTTP server."""
+
+EPILOG = """\
+examples:
+  mcp-gate serve                          demo: memory storage, loopback login form,
+                                          the time server over stdio, on 127.0.0.1:8080
+  mcp-gate serve --config gate.yaml       run with your config
+  mcp-gate check-config gate.yaml         validate and print it, secrets redacted
+
+docs: README.md, docs/config.md (every key), docs/deploy.md (Docker, Kubernetes)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcp-gate",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gate",
+        description="Run the gate until SIGTERM or SIGINT. Without --config, run the "
+        "embedded demo config (loopback only).",
+    )
+    serve.add_argument("--config", "-c", metavar="FILE", help="YAML or JSON config file")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-format",
+        default="auto",
+        choices=["auto", "json", "console"],
+        help="auto: JSON unless stderr is a terminal",
+    )
+    check = commands.add_parser(
+        "check-config",
+        help="validate a config file and print the effective config",
+        description="Validate FILE, report every problem with its key path, and print the "
+        "effective config (defaults filled in) with every secret redacted.",
+    )
+    check.add_argument("file", metavar="FILE")
+    return parser
+
+
+def load_default_config() -> GateConfig:
+    """The embedded demo config shipped inside the package."""
+    with resources.as_file(resources.files("mcp_gate") / "default_config.yaml") as path:
+        return load_config(path)
+
+
+def _load(path: str | None) -> GateConfig:
+    return load_config(path) if path else load_default_config()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = _load(args.file if args.command == "check-config" else args.config)
+    except ConfigError as exc:
+        print(f"mcp-gate: invalid configuration ({exc.source}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check-config":
+        print(render_effective_config(config), end="")
+        return EXIT_OK
+    json_logs = {"auto": None, "json": True, "console": False}[args.log_format]
+    configure_logging(level=args.log_level, json=json_logs)
+    from mcp_gate.serve import serve  # noqa: PLC0415 - keeps check-config light
+
+    try:
+        asyncio.run(serve(config))
+    except GateError as exc:
+        structlog.get_logger().error("gate_failed", reason=str(exc))
+        return 1
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Every typed key of the aiohttp application and request state. A leaf: imports types only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aiohttp
+from aiohttp import web
+
+from mcp_gate.config.model import GateConfig
+from mcp_gate.principal import Principal
+from mcp_gate.proxy.backends import Backend
+from mcp_gate.proxy.bindings import SessionBindings
+from mcp_gate.proxy.mcp_sessions import SessionRegistry
+from mcp_gate.store.protocols import Store
+from mcp_gate.web.bearer_auth import Authenticator
+
+CONFIG = web.AppKey("config", GateConfig)
+HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
+STORE = web.AppKey("store", Store)
+BACKENDS = web.AppKey("backends", Mapping[str, Backend])
+SESSIONS = web.AppKey("sessions", SessionRegistry)
+BINDINGS = web.AppKey("bindings", SessionBindings)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+
+PRINCIPAL = web.RequestKey("principal", Principal)

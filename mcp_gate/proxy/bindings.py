@@ -1,0 +1,78 @@
+"""Who owns each pass-through MCP session: backend session id → principal id.
+
+For same-transport traffic the backend mints the session id (`Mcp-Session-Id`, or the
+legacy `endpoint` query); the gate records the principal that opened it and answers 404 to
+anyone else who presents it (MCP 2025-11-25 security best practices §Session Hijacking).
+Records live in the store so replicas share them; a bounded local cache spares the store a
+round trip per request, which is safe because a binding never changes once written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from mcp_gate.crypto.digest import token_digest
+from mcp_gate.principal import Principal
+from mcp_gate.store.protocols import Store
+
+_KIND = "mcp_session"
+# policy: a pass-through session unused for a day is forgotten; its client gets 404 and
+# re-initializes, as MCP transports §Session Management prescribes for expired sessions.
+BINDING_TTL_SECONDS = 24 * 3600.0
+_CACHE_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class Binding:
+    owner: str
+    # Where the session's messages go upstream (legacy SSE: the backend's endpoint URL).
+    target: str = ""
+
+
+class SessionBindings:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: OrderedDict[str, Binding] = OrderedDict()
+
+    @staticmethod
+    def _key(server: str, session_id: str) -> str:
+        # Session ids are bearer-like; only their digest is stored.
+        return f"{server}:{token_digest(session_id)}"
+
+    async def bind(
+        self, server: str, session_id: str, principal: Principal, target: str = ""
+    ) -> None:
+        key = self._key(server, session_id)
+        binding = Binding(principal.id, target)
+        value = json.dumps({"owner": binding.owner, "target": binding.target}).encode()
+        await self._store.put(_KIND, key, value, ttl_seconds=BINDING_TTL_SECONDS)
+        self._remember(key, binding)
+
+    async def lookup(self, server: str, session_id: str, principal: Principal) -> Binding | None:
+        """The binding, only when this principal opened the session; else None (→ 404)."""
+        key = self._key(server, session_id)
+        binding = self._cache.get(key)
+        if binding is None:
+            stored = await self._store.get(_KIND, key)
+            if stored is None:
+                return None
+            record = json.loads(stored)
+            binding = Binding(record["owner"], record.get("target", ""))
+            self._remember(key, binding)
+        return binding if binding.owner == principal.id else None
+
+    async def is_owner(self, server: str, session_id: str, principal: Principal) -> bool:
+        return await self.lookup(server, session_id, principal) is not None
+
+    async def forget(self, server: str, session_id: str) -> None:
+        key = self._key(server, session_id)
+        self._cache.pop(key, None)
+        await self._store.delete(_KIND, key)
+
+    def _remember(self, key: str, binding: Binding) -> None:
+        self._cache[key] = binding
+        self._cache.move_to_end(key)
+        while len(self._cache) > _CACHE_ENTRIES:
+            self._cache.popitem(last=False)

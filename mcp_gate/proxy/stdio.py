@@ -1,0 +1,201 @@
+"""stdio backends: one child process per MCP session, spoken to in newline-delimited JSON.
+
+MCP transports §stdio: the client writes JSON-RPC messages to the child's stdin and reads
+them from its stdout, one per line; stderr is for logs. Lifecycle of a child:
+
+- started when its MCP session opens, in a process group of its own (so `npx`/`uvx`
+  grandchildren go with it), with only the environment the config gives it plus a few
+  neutral variables (PATH, HOME, locale, cache dirs) — never the gate's own environment,
+  which holds the gate's secrets;
+- `initialize` must be answered within the server's `timeout`, else the child is killed
+  (a command that hangs at start must not hold a session slot forever);
+- stderr lines go to the gate's log with server and session, at most
+  `STDERR_LINES_PER_WINDOW` per `STDERR_WINDOW_SECONDS` (a chatty child cannot flood it);
+- stopped by closing stdin, then SIGTERM to the group, then SIGKILL after
+  `STDIO_TERMINATE_GRACE_SECONDS`; always waited for, so no zombie is left.
+A child that exits on its own ends the channel; the session fails its pending requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Mapping
+
+import structlog
+
+from mcp_gate.errors import BackendUnavailableError
+from mcp_gate.jsonrpc import Message, parse_messages
+from mcp_gate.proxy.channels import ChannelClosedError, QueueChannelBase
+
+log = structlog.get_logger()
+
+# Messages can be several MiB (a file, an image); a line longer than this is refused.
+STDIO_LINE_LIMIT_BYTES = 64 * 1024 * 1024
+# A well-behaved server exits promptly on stdin EOF or SIGTERM; this bounds the rest.
+STDIO_TERMINATE_GRACE_SECONDS = 5.0
+STDERR_LINES_PER_WINDOW = 50
+STDERR_WINDOW_SECONDS = 10.0
+
+# Variables a child may inherit from the gate: where programs are, who/where HOME is,
+# the locale and the cache dirs package runners need. None of them holds a secret.
+INHERITED_VARIABLES = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "npm_config_cache",
+    "UV_CACHE_DIR",
+)
+
+
+def child_environment(configured: Mapping[str, str]) -> dict[str, str]:
+    """The whole environment of a child: neutral inherited variables, then the config's."""
+    env = {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
+    env.update(configured)
+    return env
+
+
+class StdioChannel(QueueChannelBase):
+    """One child process serving one MCP session."""
+
+    def __init__(
+        self,
+        server: str,
+        command: str,
+        args: list[str],
+        env: Mapping[str, str],
+        cwd: str | None,
+        timeout_seconds: float,
+    ) -> None:
+        super().__init__(server, timeout_seconds)
+        self._argv = [command, *args]
+        self._env = child_environment(env)
+        self._cwd = cwd
+        self._process: asyncio.subprocess.Process | None = None
+        self._write_lock = asyncio.Lock()
+        self._initialize_ids: set[object] = set()
+        self.session_label = "-"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def start(self) -> None:
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self._argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self._env,
+                cwd=self._cwd,
+                limit=STDIO_LINE_LIMIT_BYTES,
+                start_new_session=True,  # own process group: signals reach grandchildren
+            )
+        except OSError as exc:
+            raise BackendUnavailableError(
+                self.server, f"cannot start {self._argv[0]!r}: {exc.strerror}"
+            ) from None
+        log.info("backend_started", server=self.server, pid=self._process.pid)
+        self._spawn(self._read_stdout())
+        self._spawn(self._read_stderr())
+
+    async def send(self, message: Message) -> None:
+        process = self._process
+        if self._closed or process is None or process.stdin is None:
+            raise ChannelClosedError
+        if message.get("method") == "initialize" and "id" in message:
+            self._initialize_ids.add(message["id"])
+            self._spawn(self._expect_initialize_answer(message["id"]))
+        line = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        try:
+            async with self._write_lock:
+                process.stdin.write(line)
+                await process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise ChannelClosedError from None
+
+    async def _expect_initialize_answer(self, request_id: object) -> None:
+        await asyncio.sleep(self.timeout_seconds)
+        if request_id in self._initialize_ids and not self._closed:
+            log.warning("backend_initialize_timeout", server=self.server, pid=self.pid)
+            await self._refuse({"id": request_id, "method": "initialize"}, "server did not start")
+            await self._terminate()
+
+    async def _read_stdout(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stdout = self._process.stdout
+        try:
+            while line := await stdout.readline():
+                try:
+                    messages, _ = parse_messages(line)
+                except ValueError:
+                    log.warning("backend_output_invalid", server=self.server, pid=self.pid)
+                    continue
+                for message in messages:
+                    if isinstance(message.get("id"), str | int):
+                        self._initialize_ids.discard(message["id"])
+                    await self._deliver(message)
+        except (ValueError, asyncio.LimitOverrunError):
+            log.warning("backend_message_too_large", server=self.server, pid=self.pid)
+        finally:
+            code = await self._process.wait()
+            log.info("backend_exited", server=self.server, pid=self.pid, exit_code=code)
+            self._end()
+
+    async def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        window_start, lines, dropped = time.monotonic(), 0, 0
+        while line := await self._process.stderr.readline():
+            now = time.monotonic()
+            if now - window_start > STDERR_WINDOW_SECONDS:
+                if dropped:
+                    log.warning("backend_stderr_suppressed", server=self.server, lines=dropped)
+                window_start, lines, dropped = now, 0, 0
+            lines += 1
+            if lines > STDERR_LINES_PER_WINDOW:
+                dropped += 1
+                continue
+            log.info(
+                "backend_stderr",
+                server=self.server,
+                mcp_session=self.session_label,
+                line=line.decode("utf-8", "replace").rstrip()[:2000],
+            )
+
+    async def _terminate(self) -> None:
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                async with asyncio.timeout(STDIO_TERMINATE_GRACE_SECONDS):
+                    await process.wait()
+                    break
+            except TimeoutError:
+                continue
+        # The group may hold grandchildren that outlived the leader.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    async def aclose(self) -> None:
+        self._end()
+        await self._terminate()
+        await self._cancel_tasks()

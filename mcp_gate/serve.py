@@ -1,0 +1,57 @@
+"""Running the application on a socket until SIGTERM or SIGINT, then stopping cleanly.
+
+Stopping: the listener closes first (no new connections), in-flight requests get
+`SHUTDOWN_GRACE_SECONDS` to finish, streams still open after that are cut (clients
+reconnect to another replica), then `cleanup_ctx` closes sessions, children and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from aiohttp import web
+
+from mcp_gate.app import create_app
+from mcp_gate.config.model import GateConfig
+
+log = structlog.get_logger()
+
+# policy: long enough for a typical tool call to finish; well under Kubernetes' default
+# terminationGracePeriodSeconds (30 s), which the Helm chart raises to 60 s.
+SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving `app`; the caller stops it with `await runner.cleanup()`."""
+    # handler_cancellation: a client that disconnects cancels its handler, which closes
+    # the upstream request (MCP 2026-07-28: closing the stream is cancellation).
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+    )
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_address=True).start()
+    return runner
+
+
+async def serve(config: GateConfig) -> None:
+    app = create_app(config)
+    runner = await start_site(app, config.proxy.host, config.proxy.port)
+    log.info(
+        "gate_started",
+        addr=config.proxy.addr,
+        base_url=config.proxy.base_url,
+        servers=sorted(config.servers),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("gate_stopping", grace_seconds=SHUTDOWN_GRACE_SECONDS)
+    await runner.cleanup()
+    log.info("gate_stopped")

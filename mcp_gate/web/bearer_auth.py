@@ -1,0 +1,129 @@
+"""Who is calling an MCP route: service credentials, a gate access token, or nobody.
+
+Order for a server: its `serviceAuths` (static bearer tokens or basic credentials, for
+machines; compared in constant time), then, when OAuth is on, a gate access token for this
+server's resource (RFC 6750 §2.1 header only: MCP authorization §Token Requirements forbids
+tokens in the query). A server with neither is open. Failures raise `Unauthorized`, which
+carries the RFC 6750 §3 challenge; with OAuth on it names the protected-resource metadata
+(RFC 9728 §5.1) so MCP clients can discover the gate's authorization server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from mcp_gate.config.model import ServerConfig
+from mcp_gate.crypto.digest import secrets_equal
+from mcp_gate.principal import ANONYMOUS, Principal
+
+
+class AccessTokenVerifier(Protocol):
+    """Checks a gate access token for one resource; returns None when it is not valid."""
+
+    async def verify(self, token: str, server: str) -> Principal | None: ...
+
+
+@dataclass(frozen=True)
+class ChallengeInfo:
+    """What a 401 must tell an MCP client about the OAuth side (None: OAuth is off)."""
+
+    resource_metadata_url: str
+    scope: str
+
+
+class Unauthorized(Exception):
+    def __init__(self, challenges: list[str], description: str) -> None:
+        self.challenges = challenges
+        self.description = description
+        super().__init__(description)
+
+    def to_response(self) -> web.Response:
+        error = "invalid_token" if "invalid_token" in self.challenges[0] else "unauthorized"
+        return web.json_response(
+            {"error": error, "error_description": self.description},
+            status=401,
+            headers={"WWW-Authenticate": ", ".join(self.challenges)},
+        )
+
+
+def _credentials(request: web.Request) -> tuple[str, str]:
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower(), value.strip()
+
+
+def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> int | None:
+    """Index of the matching serviceAuths entry, comparing every candidate in full."""
+    matched: int | None = None
+    for index, auth in enumerate(server.service_auths):
+        if auth.type == "bearer" and scheme == "bearer":
+            for token in auth.tokens:
+                if secrets_equal(value, token.reveal()) and matched is None:
+                    matched = index
+        elif auth.type == "basic" and scheme == "basic":
+            try:
+                user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                continue
+            expected = auth.password.reveal() if auth.password else ""
+            # `&` not `and`: both comparisons always run.
+            if (secrets_equal(user, auth.username) & secrets_equal(password, expected)) and (
+                matched is None
+            ):
+                matched = index
+    return matched
+
+
+class Authenticator:
+    def __init__(
+        self,
+        *,
+        verifier: AccessTokenVerifier | None = None,
+        challenge: dict[str, ChallengeInfo] | None = None,
+    ) -> None:
+        self._verifier = verifier
+        self._challenge = challenge or {}
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return self._verifier is not None
+
+    def is_open(self, server: ServerConfig) -> bool:
+        return not server.service_auths and not self.oauth_enabled
+
+    async def authenticate(self, request: web.Request, server: ServerConfig) -> Principal:
+        if self.is_open(server):
+            return ANONYMOUS
+        scheme, value = _credentials(request)
+        if value and server.service_auths:
+            index = _match_service_auth(server, scheme, value)
+            if index is not None:
+                return Principal.service(server.name, index)
+        if self._verifier is not None and scheme == "bearer" and value:
+            principal = await self._verifier.verify(value, server.name)
+            if principal is not None:
+                return principal
+            raise Unauthorized(self._challenges(server, bad_token=True), "invalid or expired token")
+        description = "invalid credentials" if value else "authentication required"
+        raise Unauthorized(self._challenges(server, bad_token=bool(value)), description)
+
+    def _challenges(self, server: ServerConfig, *, bad_token: bool) -> list[str]:
+        info = self._challenge.get(server.name)
+        if info is not None:
+            # MCP authorization §Protected Resource Metadata Discovery; RFC 6750 §3.1.
+            params = [f'resource_metadata="{info.resource_metadata_url}"', f'scope="{info.scope}"']
+            if bad_token:
+                params.insert(0, 'error="invalid_token"')
+            bearer = "Bearer " + ", ".join(params)
+        else:
+            bearer = 'Bearer realm="mcp-gate"'
+            if bad_token:
+                bearer += ', error="invalid_token"'
+        challenges = [bearer]
+        if any(a.type == "basic" for a in server.service_auths):
+            challenges.append('Basic realm="mcp-gate"')
+        return challenges

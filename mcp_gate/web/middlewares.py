@@ -1,0 +1,75 @@
+"""Request middlewares: the access log, and the one place that catches `Exception`.
+
+The access log writes one line per request: method, path without its query string (a
+query may carry codes or session ids), status, duration, and the server / principal when a
+handler set them. The error middleware turns the gate's own errors into their responses
+and anything unexpected into a plain 500 that says nothing about the inside; the traceback
+goes to the log once, here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+
+from mcp_gate.errors import BackendError, OAuthError, StorageUnavailableError
+
+log = structlog.get_logger()
+
+SERVER_NAME = web.RequestKey("server_name", str)
+
+
+@web.middleware
+async def access_log(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12])
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        log.info(
+            "request_finished",
+            method=request.method,
+            path=request.path,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            server=request.get(SERVER_NAME),
+        )
+
+
+def _plain(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text + "\n")
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except BackendError as exc:
+        # reference §3.3: a backend failure is a plain 502/504, never a JSON-RPC body.
+        log.warning("backend_failed", server=exc.server, reason=exc.reason, status=exc.status)
+        title = "Bad Gateway" if exc.status == 502 else "Gateway Timeout"
+        return _plain(exc.status, f"{exc.status} {title}: backend {exc.server!r} {exc.reason}")
+    except StorageUnavailableError:
+        log.error("storage_unavailable")
+        return _plain(503, "503 Service Unavailable: the gate's storage cannot be reached")
+    except OAuthError as exc:
+        return web.json_response(
+            {"error": exc.error, "error_description": exc.description},
+            status=exc.status,
+            headers={"Cache-Control": "no-store"},
+        )
+    except Exception:
+        log.exception("request_failed", path=request.path)
+        return _plain(500, "500 Internal Server Error")

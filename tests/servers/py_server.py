@@ -1,0 +1,108 @@
+"""A real MCP server built on the official Python SDK (`mcp` v2), started by the test suite.
+
+Run: `python tests/servers/py_server.py --transport {streamable-http,sse,stdio} --port N
+[--host 127.0.0.1] [--stateless]`.
+
+Endpoints are the SDK defaults: streamable HTTP at `/mcp`; legacy HTTP+SSE at `/sse` (GET)
+with messages POSTed to `/messages/?session_id=<hex>`. The SDK's DNS-rebinding protection
+stays at its default: bound to 127.0.0.1 it accepts only `Host: 127.0.0.1:*` / `localhost:*`
+/ `[::1]:*` (421 otherwise) and only loopback `Origin`s (403 otherwise), so a proxy in front
+must send the upstream's own Host. The server answers both protocol eras: `initialize`
+(2025-11-25 and older, `Mcp-Session-Id` unless `--stateless`) and 2026-07-28 `server/discover`.
+
+It owns no state beyond one process; tests own its lifecycle (tests/fixtures/mcp_servers.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Resolve, Sample
+from mcp_types import CreateMessageResult, SamplingMessage, TextContent
+
+GREETING_URI = "test://greeting"
+GREETING_TEXT = "Hello from py_server"
+ASK_LLM_MAX_TOKENS = 100
+
+server = MCPServer("py-server", version="1.0.0", log_level="WARNING")
+
+
+@server.tool()
+def echo(text: str) -> str:
+    """Return the text unchanged."""
+    return text
+
+
+@server.tool()
+def add(a: int, b: int) -> int:
+    """Return a + b."""
+    return a + b
+
+
+@server.tool()
+async def slow_count(n: int, ctx: Context) -> str:
+    """Send n progress notifications (on the request's progress token), then return."""
+    for i in range(1, n + 1):
+        await ctx.report_progress(i, n, f"step {i}")
+    return f"counted {n}"
+
+
+def _sample_prompt(prompt: str) -> Sample:
+    # Era-neutral sampling: a standalone sampling/createMessage request on handshake-era
+    # connections, an InputRequiredResult round on 2026-07-28 ones (SDK resolve.py).
+    message = SamplingMessage(role="user", content=TextContent(type="text", text=prompt))
+    return Sample([message], max_tokens=ASK_LLM_MAX_TOKENS)
+
+
+@server.tool()
+def ask_llm(prompt: str, sampled: Annotated[CreateMessageResult, Resolve(_sample_prompt)]) -> str:
+    """Ask the client's LLM (sampling/createMessage) and return the sampled text."""
+    content = sampled.content
+    return content.text if isinstance(content, TextContent) else ""
+
+
+@server.tool()
+def big(size_bytes: int) -> str:
+    """Return a string of exactly size_bytes ASCII bytes."""
+    return "x" * size_bytes
+
+
+@server.tool()
+def whoami(ctx: Context) -> str:
+    """Return, as a JSON object, the HTTP headers this request carried (`{}` on stdio)."""
+    headers = ctx.headers or {}
+    return json.dumps({name.lower(): value for name, value in headers.items()}, sort_keys=True)
+
+
+@server.resource(GREETING_URI, name="greeting", mime_type="text/plain")
+def greeting() -> str:
+    """A fixed greeting."""
+    return GREETING_TEXT
+
+
+@server.prompt()
+def greet(name: str) -> str:
+    """A prompt asking to greet someone."""
+    return f"Please greet {name}."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transport", choices=["streamable-http", "sse", "stdio"], required=True)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
+    args = parser.parse_args()
+    if args.transport == "stdio":
+        server.run("stdio")
+    elif args.transport == "sse":
+        server.run("sse", host=args.host, port=args.port)
+    else:
+        server.run("streamable-http", host=args.host, port=args.port, stateless_http=args.stateless)
+
+
+if __name__ == "__main__":
+    main()
