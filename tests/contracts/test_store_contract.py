@@ -1,0 +1,262 @@
+"""The `Store` contract (mcp_gate/store/protocols.py), run against every store.
+
+Each test runs twice: on `MemoryStore` and on `RedisStore` against a real redis-server.
+Time never passes by sleeping: the memory store's clock is advanced, and on Redis every
+TTL under the test's key prefix is shortened by the same amount (PEXPIRE; a TTL that
+reaches zero deletes the key, exactly as Redis expiry does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from redis.asyncio import Redis
+
+from mcp_gate.store import MemoryStore, Store
+from mcp_gate.store.redis import RedisStore
+from tests.fixtures.redis_server import RedisServer
+
+CONCURRENT_CALLS = 50
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class StoreUnderTest:
+    store: Store
+    advance: Callable[[float], Awaitable[None]]
+
+
+async def _shorten_redis_ttls(raw: Redis, prefix: str, seconds: float) -> None:
+    async for key in raw.scan_iter(match=f"{prefix}*"):
+        remaining_ms = await raw.pttl(key)
+        if remaining_ms > 0:
+            await raw.pexpire(key, remaining_ms - round(seconds * 1000))  # <= 0 deletes
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def subject(
+    request: pytest.FixtureRequest, redis_server: RedisServer, redis_key_prefix: str
+) -> AsyncIterator[StoreUnderTest]:
+    if request.param == "memory":
+        clock = FakeClock()
+
+        async def advance_clock(seconds: float) -> None:
+            clock.now += seconds
+
+        store = MemoryStore(clock=clock)
+        yield StoreUnderTest(store, advance_clock)
+        await store.close()
+        return
+    store = RedisStore(redis_server.url, key_prefix=redis_key_prefix)
+    raw = Redis.from_url(redis_server.url)
+
+    async def advance_ttls(seconds: float) -> None:
+        await _shorten_redis_ttls(raw, redis_key_prefix, seconds)
+
+    yield StoreUnderTest(store, advance_ttls)
+    await store.close()
+    await raw.aclose()
+
+
+@pytest.fixture
+def store(subject: StoreUnderTest) -> Store:
+    return subject.store
+
+
+async def test_put_then_get_returns_the_value(store: Store) -> None:
+    """Contract: a written value reads back."""
+    await store.put("client", "c1", b'{"name": "x"}')
+    assert await store.get("client", "c1") == b'{"name": "x"}'
+
+
+async def test_get_of_an_absent_key_returns_none(store: Store) -> None:
+    """Contract: absent is None, not an error."""
+    assert await store.get("client", "nobody") is None
+
+
+async def test_binary_values_round_trip_byte_exact(store: Store) -> None:
+    """Contract: values are bytes, every byte value and the empty value survive unchanged."""
+    every_byte = bytes(range(256)) * 4
+    await store.put("blob", "all", every_byte)
+    await store.put("blob", "empty", b"")
+    assert await store.get("blob", "all") == every_byte
+    assert await store.get("blob", "empty") == b""
+
+
+async def test_keys_with_any_characters_round_trip(store: Store) -> None:
+    """Contract: keys are opaque strings; colons, spaces and non-ASCII name distinct entries."""
+    keys = ["a:b", "a", "b", "a b", "ключ", "a:b:c"]
+    for index, key in enumerate(keys):
+        await store.put("item", key, str(index).encode())
+    assert [await store.get("item", key) for key in keys] == [b"0", b"1", b"2", b"3", b"4", b"5"]
+
+
+async def test_same_key_under_two_kinds_names_two_entries(store: Store) -> None:
+    """Contract: kinds are separate namespaces."""
+    await store.put("access_token", "d1", b"access")
+    await store.put("refresh_token", "d1", b"refresh")
+    await store.delete("access_token", "d1")
+    assert await store.get("access_token", "d1") is None
+    assert await store.get("refresh_token", "d1") == b"refresh"
+
+
+@pytest.mark.parametrize("kind", ["", "Code", "a:b", "with space", "x" * 33])
+async def test_malformed_kind_is_rejected(store: Store, kind: str) -> None:
+    """Policy: kinds are short lowercase names, so `<kind>:<key>` is never ambiguous."""
+    with pytest.raises(ValueError, match="kind"):
+        await store.get(kind, "k")
+
+
+@pytest.mark.parametrize("ttl", [0, -1.0])
+async def test_non_positive_ttl_is_rejected(store: Store, ttl: float) -> None:
+    """Policy: a TTL is positive or None; zero would mean "already gone"."""
+    with pytest.raises(ValueError, match="ttl_seconds"):
+        await store.put("code", "c", b"v", ttl_seconds=ttl)
+
+
+async def test_put_replaces_the_value_and_its_expiry(store: Store) -> None:
+    """Contract: put overwrites; a put without TTL leaves an entry that never expires."""
+    await store.put("grant", "g", b"old", ttl_seconds=30)
+    await store.put("grant", "g", b"new")
+    assert await store.get("grant", "g") == b"new"
+    assert await store.ttl("grant", "g") is None
+
+
+async def test_entry_is_gone_once_its_ttl_has_passed(subject: StoreUnderTest) -> None:
+    """Contract: an entry lives ttl_seconds from its write, then is gone."""
+    store = subject.store
+    await store.put("code", "c", b"v", ttl_seconds=60)
+    await subject.advance(30)
+    assert await store.get("code", "c") == b"v"
+    await subject.advance(30)
+    assert await store.get("code", "c") is None
+
+
+async def test_ttl_reports_the_seconds_left(subject: StoreUnderTest) -> None:
+    """Contract: ttl() is the time left, None when absent or without expiry."""
+    store = subject.store
+    await store.put("code", "c", b"v", ttl_seconds=60)
+    await store.put("client", "forever", b"v")
+    await subject.advance(20)
+    remaining = await store.ttl("code", "c")
+    assert remaining is not None
+    assert 39 < remaining <= 40
+    assert await store.ttl("client", "forever") is None
+    assert await store.ttl("client", "absent") is None
+
+
+async def test_sub_second_ttl_is_honoured(subject: StoreUnderTest) -> None:
+    """Contract: TTLs are float seconds; 0.25 s is not rounded to whole seconds."""
+    store = subject.store
+    await store.put("state", "s", b"v", ttl_seconds=0.25)
+    remaining = await store.ttl("state", "s")
+    assert remaining is not None
+    assert 0 < remaining <= 0.25
+    await subject.advance(0.25)
+    assert await store.get("state", "s") is None
+
+
+async def test_put_new_writes_only_when_absent(store: Store) -> None:
+    """Contract: put_new is set-if-absent and says whether it wrote."""
+    assert await store.put_new("lock", "l", b"me", ttl_seconds=10) is True
+    assert await store.put_new("lock", "l", b"you", ttl_seconds=10) is False
+    assert await store.get("lock", "l") == b"me"
+
+
+async def test_put_new_succeeds_again_after_the_entry_expired(subject: StoreUnderTest) -> None:
+    """Contract: an expired entry is absent for put_new too (a crashed lock holder)."""
+    store = subject.store
+    assert await store.put_new("lock", "l", b"crashed", ttl_seconds=10)
+    await subject.advance(10)
+    assert await store.put_new("lock", "l", b"next", ttl_seconds=10)
+    assert await store.get("lock", "l") == b"next"
+
+
+async def test_concurrent_put_new_has_exactly_one_winner(store: Store) -> None:
+    """Contract: of concurrent put_new calls on one key, exactly one writes."""
+    results = await asyncio.gather(
+        *(
+            store.put_new("once", "k", str(i).encode(), ttl_seconds=10)
+            for i in range(CONCURRENT_CALLS)
+        )
+    )
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await store.get("once", "k") == str(winner).encode()
+
+
+async def test_take_returns_the_value_once(store: Store) -> None:
+    """Contract: take reads and deletes; a second take finds nothing (single-use codes)."""
+    await store.put("code", "c", b"grant-1", ttl_seconds=60)
+    assert await store.take("code", "c") == b"grant-1"
+    assert await store.take("code", "c") is None
+    assert await store.get("code", "c") is None
+
+
+async def test_concurrent_takes_give_the_value_to_exactly_one(store: Store) -> None:
+    """Contract (RFC 6749 §4.1.2: a code is used once): 50 concurrent takes, one value."""
+    await store.put("code", "c", b"grant-1", ttl_seconds=60)
+    results = await asyncio.gather(*(store.take("code", "c") for _ in range(CONCURRENT_CALLS)))
+    assert [r for r in results if r is not None] == [b"grant-1"]
+
+
+async def test_take_of_an_expired_entry_returns_none(subject: StoreUnderTest) -> None:
+    """Contract: an expired code cannot be taken."""
+    store = subject.store
+    await store.put("code", "c", b"v", ttl_seconds=5)
+    await subject.advance(5)
+    assert await store.take("code", "c") is None
+
+
+async def test_delete_removes_the_entry_and_ignores_absent_keys(store: Store) -> None:
+    """Contract: delete is idempotent."""
+    await store.put("consent", "u:c", b"yes")
+    await store.delete("consent", "u:c")
+    await store.delete("consent", "u:c")
+    assert await store.get("consent", "u:c") is None
+
+
+async def test_delete_if_equal_deletes_only_a_matching_value(store: Store) -> None:
+    """Contract: a lock is released only by its holder."""
+    await store.put_new("lock", "l", b"holder-a", ttl_seconds=10)
+    assert await store.delete_if_equal("lock", "l", b"holder-b") is False
+    assert await store.get("lock", "l") == b"holder-a"
+    assert await store.delete_if_equal("lock", "l", b"holder-a") is True
+    assert await store.get("lock", "l") is None
+    assert await store.delete_if_equal("lock", "l", b"holder-a") is False
+
+
+async def test_incr_counts_within_the_window_and_restarts_after(subject: StoreUnderTest) -> None:
+    """Contract: the first increment opens a window; later ones do not extend it."""
+    store = subject.store
+    assert [await store.incr("rate", "ip", ttl_seconds=60) for _ in range(3)] == [1, 2, 3]
+    await subject.advance(40)
+    assert await store.incr("rate", "ip", ttl_seconds=60) == 4
+    assert await store.get("rate", "ip") == b"4"
+    await subject.advance(20)
+    assert await store.incr("rate", "ip", ttl_seconds=60) == 1
+
+
+async def test_concurrent_incr_loses_no_increment(store: Store) -> None:
+    """Contract: incr is atomic; 50 concurrent increments count to 50."""
+    results = await asyncio.gather(
+        *(store.incr("rate", "k", ttl_seconds=60) for _ in range(CONCURRENT_CALLS))
+    )
+    assert sorted(results) == list(range(1, CONCURRENT_CALLS + 1))
+
+
+async def test_ping_answers_when_the_store_is_up(store: Store) -> None:
+    """Contract: ping returns quietly when the store works (readiness)."""
+    await store.ping()
