@@ -1,0 +1,31 @@
+"""The one shape of a signed-in user, as the IdP verified it (OIDC Core 1.0 §2, §5.1).
+
+Every provider (Google, generic OIDC, dev) produces this and nothing else; the rest of the
+gate reads users only through it. Holds no tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the IdP asserted about the user in a verified ID token.
+
+    `subject` is unique only within `issuer` (OIDC Core 1.0 §2 `sub`); `hosted_domain` is
+    Google's `hd` claim (the Workspace domain), None for personal accounts and for
+    providers that do not send it.
+    """
+
+    subject: str
+    email: str
+    email_verified: bool
+    hosted_domain: str | None
+    name: str
+    issuer: str
+
+    @property
+    def email_domain(self) -> str:
+        """The domain part of `email`, lower-cased ("" when there is none)."""
+        return self.email.rpartition("@")[2].lower()
