@@ -1,0 +1,261 @@
+"""The `proxy.auth` block: the IdP the gate logs users in with, the AS's tokens, storage, keys.
+
+Owns the meaning and checks of every `proxy.auth.*` key, including mcp-front's flat Google
+keys (`googleClientId`, `googleClientSecret`) mapped onto `IdpConfig(provider="google")`, its
+`issuer` and `googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the
+clear errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
+Reads no files, opens no connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import cast
+from urllib.parse import urlsplit
+
+from mcp_gate.config.model import (
+    AuthConfig,
+    IdpConfig,
+    ProviderKind,
+    RedisConfig,
+    Secret,
+    StorageKind,
+)
+from mcp_gate.config.section import Section
+from mcp_gate.config.values import is_http_url, is_loopback_host, is_tls_url, resolve
+
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
+GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
+CALLBACK_PATH = "/oauth/callback"
+ENCRYPTION_KEY_BYTES = 32  # AES-256
+MIN_JWT_SECRET_BYTES = 32
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+AUTH_KEYS = (
+    "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
+    "storage", "redis", "jwtSecret", "encryptionKey",
+)  # fmt: skip
+# mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
+AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
+# policy: accepted and ignored; mcp-front reads gcpProject only for Firestore.
+AUTH_IGNORED = ("gcpProject",)
+_NO_FIRESTORE = "mcp-gate has no Firestore storage; use storage: redis with redis.url"
+AUTH_UNSUPPORTED = {
+    "firestoreDatabase": _NO_FIRESTORE,
+    "firestoreCollection": _NO_FIRESTORE,
+    "tokens": "mcp-front's kind: bearerToken is not supported; see proxy.auth.kind",
+}
+IDP_KEYS = ("provider", "clientId", "clientSecret", "discoveryUrl", "scopes")
+REDIS_KEYS = ("url", "keyPrefix")
+
+
+def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
+    section = proxy.child(
+        "auth",
+        AUTH_KEYS + AUTH_MCP_FRONT_KEYS,
+        ignored=AUTH_IGNORED,
+        unsupported=AUTH_UNSUPPORTED,
+    )
+    ctx = section.ctx
+    if section.has("kind") and section.data["kind"] == "bearerToken":
+        ctx.error(
+            section.at("kind"),
+            "mcp-front's kind: bearerToken is not supported; remove proxy.auth and give each "
+            "server serviceAuths: [{type: bearer, tokens: [...]}]",
+        )
+        return None
+    section.choice("kind", ("oauth",), "oauth")
+    idp = _idp(section, base_url)
+    defaults = AuthConfig(idp=idp)
+    storage = section.text("storage", "memory")
+    if storage == "firestore":
+        ctx.error(section.at("storage"), _NO_FIRESTORE)
+    elif storage not in ("memory", "redis"):
+        ctx.error(section.at("storage"), f"must be one of memory, redis; got {storage!r}")
+    storage_kind: StorageKind = "redis" if storage == "redis" else "memory"
+    redis = _redis(section, storage_kind)
+    jwt_secret = section.secret("jwtSecret")
+    if jwt_secret is not None and len(jwt_secret.reveal().encode()) < MIN_JWT_SECRET_BYTES:
+        ctx.error(section.at("jwtSecret"), f"must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+    keys = _encryption_keys(section)
+    if storage_kind == "redis":
+        # policy: with memory storage the app may make per-process keys; Redis data outlives
+        # the process and is shared by replicas, so its keys must be configured.
+        section.need("jwtSecret", "storage: redis keeps tokens across restarts and replicas")
+        section.need("encryptionKey", "storage: redis keeps user tokens encrypted at rest")
+    _check_derived(section, base_url)
+    return AuthConfig(
+        idp=idp,
+        allowed_domains=_domains(section, idp.provider),
+        allowed_origins=_origins(section),
+        token_ttl_seconds=section.duration("tokenTtl", defaults.token_ttl_seconds),
+        refresh_token_ttl_seconds=section.duration(
+            "refreshTokenTtl", defaults.refresh_token_ttl_seconds
+        ),
+        storage=storage_kind,
+        redis=redis,
+        jwt_secret=jwt_secret,
+        encryption_keys=keys,
+    )
+
+
+def _idp(auth: Section, base_url: str) -> IdpConfig:
+    google_keys = [key for key in ("googleClientId", "googleClientSecret") if auth.has(key)]
+    if auth.has("idp") and google_keys:
+        auth.ctx.error(
+            auth.at(google_keys[0]), "use either idp or mcp-front's google* keys, not both"
+        )
+    if not auth.has("idp") and google_keys:
+        for key in ("googleClientId", "googleClientSecret"):
+            auth.need(key, "the OAuth client of the gate at Google")
+        return IdpConfig(
+            provider="google",
+            client_id=auth.text("googleClientId"),
+            client_secret=auth.secret("googleClientSecret"),
+            discovery_url=GOOGLE_DISCOVERY_URL,
+        )
+    section = auth.child("idp", IDP_KEYS)
+    if not auth.need("idp", "the provider users log in with (provider: google, oidc or dev)"):
+        return IdpConfig(provider="dev")
+    section.need("provider", "google, oidc or dev")
+    provider = cast(ProviderKind, section.choice("provider", ("google", "oidc", "dev"), ""))
+    if not provider:  # already reported; a placeholder that adds no more problems
+        return IdpConfig(provider="dev")
+    if provider in ("google", "oidc"):
+        section.need("clientId", f"the gate's OAuth client id at the {provider} provider")
+        section.need("clientSecret", f"the gate's OAuth client secret at the {provider} provider")
+    if provider == "oidc":
+        section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
+    discovery_url = section.text("discoveryUrl") or None
+    if discovery_url is not None and not (
+        is_tls_url(discovery_url) and discovery_url.endswith(DISCOVERY_SUFFIX)
+    ):
+        # policy: the IdP gets the client secret; only TLS, or a loopback test provider.
+        section.ctx.error(
+            section.at("discoveryUrl"),
+            f"must be an https URL ending in {DISCOVERY_SUFFIX} (http only on loopback)",
+        )
+    if provider == "dev" and base_url and not is_loopback_host(urlsplit(base_url).hostname or ""):
+        # policy: the dev login asks no password; it must never face a network.
+        section.ctx.error(
+            section.at("provider"),
+            "dev is a loopback-only demo login; baseURL must be on localhost, 127.0.0.1 or [::1]",
+        )
+    return IdpConfig(
+        provider=provider,
+        client_id=section.text("clientId"),
+        client_secret=section.secret("clientSecret"),
+        discovery_url=discovery_url or (GOOGLE_DISCOVERY_URL if provider == "google" else None),
+        scopes=section.text_list("scopes"),
+    )
+
+
+def _check_derived(auth: Section, base_url: str) -> None:
+    """mcp-front's `issuer` and `googleRedirectUri`: derived by us; a different value is wrong."""
+    if not base_url:
+        return
+    issuer = auth.text("issuer").rstrip("/")
+    origin = f"{urlsplit(base_url).scheme}://{urlsplit(base_url).netloc}"
+    if auth.has("issuer") and issuer not in (origin, base_url):
+        auth.ctx.error(
+            auth.at("issuer"),
+            f"mcp-gate derives the issuer from baseURL ({origin}); remove issuer or make it equal",
+        )
+    callback = base_url + CALLBACK_PATH
+    if auth.has("googleRedirectUri") and auth.text("googleRedirectUri") != callback:
+        auth.ctx.error(
+            auth.at("googleRedirectUri"),
+            f"mcp-gate's callback is {callback} (derived from baseURL): register that URI "
+            "with Google, and remove this key or make it equal",
+        )
+
+
+def _redis(auth: Section, storage: StorageKind) -> RedisConfig | None:
+    if storage != "redis":
+        if auth.has("redis"):
+            auth.ctx.error(auth.at("redis"), "only used with storage: redis")
+        return None
+    auth.need("redis", "storage: redis needs redis.url")
+    section = auth.child("redis", REDIS_KEYS)
+    if auth.has("redis"):
+        section.need("url", "like redis://host:6379/0 or rediss://host:6380/0")
+    url = section.secret("url")
+    if url is not None and urlsplit(url.reveal()).scheme not in ("redis", "rediss", "unix"):
+        section.ctx.error(section.at("url"), "must start with redis://, rediss:// or unix://")
+    key_prefix = section.text("keyPrefix", RedisConfig.key_prefix)
+    return RedisConfig(url=url or Secret(""), key_prefix=key_prefix)
+
+
+def _encryption_keys(auth: Section) -> tuple[Secret, ...]:
+    """`encryptionKey`: one key, or a list (rotation: the first encrypts, all decrypt).
+
+    Each key is 32 bytes given as base64 (standard or urlsafe) or as a 32-byte raw string;
+    it is kept as given: `crypto.aead.decode_key` reads it with the same rules.
+    """
+    raw = auth.data.get("encryptionKey")
+    if raw is None:
+        return ()
+    path = auth.at("encryptionKey")
+    items = auth.items("encryptionKey") if isinstance(raw, list) else [(path, raw)]
+    if isinstance(raw, list) and not raw:
+        auth.ctx.error(path, "the list is empty")
+    keys = []
+    for item_path, item in items:
+        text = resolve(auth.ctx, item_path, item)
+        if not isinstance(text, str):
+            continue
+        if decode_encryption_key(text) is None:
+            auth.ctx.error(
+                item_path,
+                "must be 32 bytes: base64 of 32 bytes (openssl rand -base64 32) or 32 characters",
+            )
+        else:
+            keys.append(Secret(text))
+    return tuple(keys)
+
+
+def decode_encryption_key(text: str) -> bytes | None:
+    """32 key bytes from base64 (standard or urlsafe, padding optional) or 32 raw bytes."""
+    padded = text.strip() + "=" * (-len(text.strip()) % 4)
+    try:
+        key = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) == ENCRYPTION_KEY_BYTES:
+        return key
+    raw = text.encode()
+    return raw if len(raw) == ENCRYPTION_KEY_BYTES else None
+
+
+def _domains(auth: Section, provider: ProviderKind) -> tuple[str, ...]:
+    domains = []
+    for path, item in auth.items("allowedDomains"):
+        text = resolve(auth.ctx, path, item)
+        if not isinstance(text, str):
+            continue
+        domain = text.strip().lower().removeprefix("@")
+        if not _DOMAIN.fullmatch(domain):
+            auth.ctx.error(path, f"expected a domain like example.com, got {text!r}")
+        domains.append(domain)
+    # policy: fail closed; without domains any account of the provider could log in.
+    if provider != "dev" and not auth.has("allowedDomains"):
+        auth.need("allowedDomains", "the email domains allowed to log in, like [example.com]")
+    elif provider != "dev" and auth.data["allowedDomains"] == []:
+        auth.ctx.error(auth.at("allowedDomains"), "at least one domain is required")
+    return tuple(domains)
+
+
+def _origins(auth: Section) -> tuple[str, ...]:
+    origins = []
+    for path, item in auth.items("allowedOrigins"):
+        text = resolve(auth.ctx, path, item)
+        if not isinstance(text, str):
+            continue
+        origin = text.rstrip("/")
+        parts = urlsplit(origin)
+        if not is_http_url(origin) or parts.path or parts.query or parts.fragment:
+            auth.ctx.error(path, f"expected an origin like https://claude.ai, got {text!r}")
+        origins.append(origin)
+    return tuple(origins)

@@ -1,0 +1,86 @@
+"""The `proxy` section: public URL, listen address, sessions, body size; `auth` is delegated.
+
+Owns the meaning and checks of `proxy.{name,baseURL,addr,sessions,maxBodySize,admin}`;
+`proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from mcp_gate.config.auth_schema import parse_auth
+from mcp_gate.config.model import DEFAULT_MAX_BODY_BYTES, ProxyConfig, SessionsConfig
+from mcp_gate.config.section import Section
+from mcp_gate.config.values import is_http_url
+
+_ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
+PROXY_KEYS = ("name", "baseURL", "addr", "sessions", "auth", "maxBodySize", "admin")
+SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
+
+
+def parse_proxy(root: Section) -> ProxyConfig:
+    section = root.child("proxy", PROXY_KEYS)
+    if not root.need("proxy", "the gate's own settings (at least proxy.baseURL)"):
+        return ProxyConfig(base_url="")
+    base_url = _base_url(section)
+    name = section.text("name", "mcp-gate")
+    if section.has("name") and not name.strip():
+        section.ctx.error(section.at("name"), "must not be empty")
+    addr = section.text("addr", ProxyConfig.addr)
+    if section.has("addr") and not _is_addr(addr):
+        section.ctx.error(
+            section.at("addr"), "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
+        )
+    admin = section.child("admin", ("enabled", "adminEmails"))
+    if admin.boolean("enabled", default=False):
+        section.ctx.error(admin.at("enabled"), "mcp-gate has no admin UI; remove proxy.admin")
+    return ProxyConfig(
+        base_url=base_url,
+        name=name,
+        addr=addr,
+        sessions=_sessions(section.child("sessions", SESSIONS_KEYS)),
+        auth=parse_auth(section, base_url) if section.has("auth") else None,
+        max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
+    )
+
+
+def _base_url(section: Section) -> str:
+    if not section.need("baseURL", "the gate's public URL, like https://mcp.example.com"):
+        return ""
+    url = section.text("baseURL")
+    parts = urlsplit(url)
+    if not is_http_url(url) or parts.query or parts.fragment or parts.username:
+        if url:
+            section.ctx.error(
+                section.at("baseURL"),
+                "must be an absolute http(s) URL without query, fragment or user, "
+                "like https://mcp.example.com",
+            )
+        return ""
+    return url.rstrip("/")  # policy: one spelling, so every derived URL is base_url + path.
+
+
+def _is_addr(addr: str) -> bool:
+    match = _ADDR.fullmatch(addr)
+    if match is None or int(match["port"]) > 65535:
+        return False
+    if match["ip6"]:
+        try:
+            ipaddress.IPv6Address(match["ip6"])
+        except ValueError:
+            return False
+    return True
+
+
+def _sessions(section: Section) -> SessionsConfig:
+    defaults = SessionsConfig()
+    return SessionsConfig(
+        timeout_seconds=section.duration("timeout", defaults.timeout_seconds),
+        cleanup_interval_seconds=section.duration(
+            "cleanupInterval", defaults.cleanup_interval_seconds
+        ),
+        # As in mcp-front, 0 means no limit.
+        max_per_user=section.integer("maxPerUser", defaults.max_per_user, minimum=0),
+    )

@@ -1,0 +1,164 @@
+"""The effective configuration as YAML: mcp-front's key names, defaults filled, secrets as `***`.
+
+Owns the reverse of the loader, for `mcp-gate check-config`: what the gate will run with,
+after `$env`, `${VAR}` and defaults. Every `Secret` prints as `"***"`; a `$userToken`
+template prints as `{$userToken: "..."}` (it holds no secret). With another `show` (tests
+write each secret as an `{$env: ...}` reference) the document parses back to an equal
+config. Writes nothing, logs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from mcp_gate.config.load import dump_yaml
+from mcp_gate.config.model import (
+    AuthConfig,
+    GateConfig,
+    ProxyConfig,
+    Secret,
+    ServerConfig,
+    ServiceAuth,
+    Templated,
+    UserAuthentication,
+    UserTokenTemplate,
+)
+from mcp_gate.config.values import escape_dollars, format_duration, format_size
+
+REDACTED = "***"
+ShowSecret = Callable[[Secret], object]
+
+
+def _redacted(_: Secret) -> str:
+    return REDACTED
+
+
+def render_effective_config(config: GateConfig) -> str:
+    """The config the gate runs with, as YAML, every secret shown as `***`."""
+    header = "# mcp-gate effective configuration; secrets are shown as ***\n"
+    return header + dump_yaml(build_document(config))
+
+
+def build_document(config: GateConfig, *, show: ShowSecret = _redacted) -> dict[str, object]:
+    """The config as a plain document in the file's own shape (`$` escaped as `$$`)."""
+    document = {
+        "proxy": _proxy(config.proxy, show),
+        "mcpServers": {name: _server(server, show) for name, server in config.servers.items()},
+    }
+    return _escaped(document)  # type: ignore[return-value]
+
+
+def _escaped(node: object) -> object:
+    if isinstance(node, str):
+        return escape_dollars(node)
+    if isinstance(node, Mapping):
+        return {key: _escaped(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_escaped(item) for item in node]
+    return node
+
+
+def _value(value: Templated, show: ShowSecret) -> object:
+    if isinstance(value, Secret):
+        return show(value)
+    if isinstance(value, UserTokenTemplate):
+        return {"$userToken": value.template}
+    return value
+
+
+def _proxy(proxy: ProxyConfig, show: ShowSecret) -> dict[str, object]:
+    document: dict[str, object] = {
+        "name": proxy.name,
+        "baseURL": proxy.base_url,
+        "addr": proxy.addr,
+        "maxBodySize": format_size(proxy.max_body_bytes),
+        "sessions": {
+            "timeout": format_duration(proxy.sessions.timeout_seconds),
+            "cleanupInterval": format_duration(proxy.sessions.cleanup_interval_seconds),
+            "maxPerUser": proxy.sessions.max_per_user,
+        },
+    }
+    if proxy.auth is not None:
+        document["auth"] = _auth(proxy.auth, show)
+    return document
+
+
+def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
+    idp: dict[str, object] = {"provider": auth.idp.provider}
+    if auth.idp.client_id:
+        idp["clientId"] = auth.idp.client_id
+    if auth.idp.client_secret is not None:
+        idp["clientSecret"] = show(auth.idp.client_secret)
+    if auth.idp.discovery_url:
+        idp["discoveryUrl"] = auth.idp.discovery_url
+    idp["scopes"] = list(auth.idp.scopes)
+    document: dict[str, object] = {
+        "kind": auth.kind,
+        "idp": idp,
+        "allowedDomains": list(auth.allowed_domains),
+        "allowedOrigins": list(auth.allowed_origins),
+        "tokenTtl": format_duration(auth.token_ttl_seconds),
+        "refreshTokenTtl": format_duration(auth.refresh_token_ttl_seconds),
+        "storage": auth.storage,
+    }
+    if auth.redis is not None:
+        document["redis"] = {"url": show(auth.redis.url), "keyPrefix": auth.redis.key_prefix}
+    if auth.jwt_secret is not None:
+        document["jwtSecret"] = show(auth.jwt_secret)
+    keys = [show(key) for key in auth.encryption_keys]
+    if keys:
+        document["encryptionKey"] = keys[0] if len(keys) == 1 else keys
+    return document
+
+
+def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
+    document: dict[str, object] = {"transportType": server.transport_type}
+    if server.is_remote:
+        document["url"] = _value(server.url, show) if server.url is not None else None
+        document["headers"] = {key: _value(v, show) for key, v in server.headers.items()}
+    else:
+        document["command"] = server.command
+        document["args"] = [_value(arg, show) for arg in server.args]
+        document["env"] = {key: _value(v, show) for key, v in server.env.items()}
+        if server.cwd is not None:
+            document["cwd"] = server.cwd
+    document["timeout"] = format_duration(server.timeout_seconds)
+    if server.service_auths:
+        document["serviceAuths"] = [_service_auth(auth, show) for auth in server.service_auths]
+    if server.options.tool_filter is not None:
+        tool_filter = server.options.tool_filter
+        document["options"] = {
+            "toolFilter": {"mode": tool_filter.mode, "list": list(tool_filter.tools)}
+        }
+    document["requiresUserToken"] = server.requires_user_token
+    if server.user_authentication is not None:
+        document["userAuthentication"] = _user_authentication(server.user_authentication, show)
+    return document
+
+
+def _service_auth(auth: ServiceAuth, show: ShowSecret) -> dict[str, object]:
+    if auth.type == "bearer":
+        return {"type": "bearer", "tokens": [show(token) for token in auth.tokens]}
+    password = show(auth.password) if auth.password is not None else None
+    return {"type": "basic", "username": auth.username, "password": password}
+
+
+def _user_authentication(auth: UserAuthentication, show: ShowSecret) -> dict[str, object]:
+    document: dict[str, object] = {
+        "type": auth.type,
+        "displayName": auth.display_name,
+        "instructions": auth.instructions,
+    }
+    if auth.help_url:
+        document["helpUrl"] = auth.help_url
+    if auth.type == "manual":
+        if auth.validation is not None:
+            document["validation"] = auth.validation
+        return document
+    document["authorizationUrl"] = auth.authorization_url
+    document["tokenUrl"] = auth.token_url
+    document["clientId"] = auth.client_id
+    if auth.client_secret is not None:
+        document["clientSecret"] = show(auth.client_secret)
+    document["scopes"] = list(auth.scopes)
+    return document
