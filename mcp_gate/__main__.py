@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from importlib import resources
 
 import structlog
 
 from mcp_gate.config import load_config, render_effective_config
 from mcp_gate.config.model import GateConfig
+from mcp_gate.demo import demo_config
 from mcp_gate.errors import ConfigError, GateError
 from mcp_gate.logs import configure_logging
 
@@ -72,14 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_default_config() -> GateConfig:
-    """The embedded demo config shipped inside the package."""
-    with resources.as_file(resources.files("mcp_gate") / "default_config.yaml") as path:
-        return load_config(path)
-
-
 def _load(path: str | None) -> GateConfig:
-    return load_config(path) if path else load_default_config()
+    return load_config(path) if path else demo_config()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     json_logs = {"auto": None, "json": True, "console": False}[args.log_format]
     configure_logging(level=args.log_level, json=json_logs)
-    from mcp_gate.serve import serve  # noqa: PLC0415 - keeps check-config light
+    from mcp_gate.serve import serve  # keeps check-config light
 
     try:
         asyncio.run(serve(config))
+    except ConfigError as exc:
+        print(f"mcp-gate: cannot start ({exc.source}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     except GateError as exc:
         structlog.get_logger().error("gate_failed", reason=str(exc))
         return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -16,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from mcp_gate.appkeys import (
+    AUTH,
     AUTHENTICATOR,
     BACKENDS,
     BINDINGS,
@@ -25,37 +27,129 @@ from mcp_gate.appkeys import (
     STORE,
 )
 from mcp_gate.config.model import GateConfig
+from mcp_gate.cookies import BrowserCookies
+from mcp_gate.crypto.aead import sealer_from_config
+from mcp_gate.idp.dev import verify_dev_provider_allowed
+from mcp_gate.idp.provider import build_identity_provider
+from mcp_gate.oauth.access_tokens import AccessTokens
+from mcp_gate.oauth.bearer import GateTokenVerifier
+from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
+from mcp_gate.oauth.clients import ClientRepository
+from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.resources import ResourceIndex
+from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
 from mcp_gate.store.factory import open_store
 from mcp_gate.store.protocols import Store
+from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
+from mcp_gate.web.cors import add_cors_headers, cors_preflight
 from mcp_gate.web.middlewares import access_log, error_pages
 from mcp_gate.web.routes import add_routes
 
 log = structlog.get_logger()
 
 
-def create_app(config: GateConfig, *, store: Store | None = None) -> web.Application:
-    """The application for `config`; pass `store` to share one (tests, several apps)."""
+def create_app(
+    config: GateConfig, *, store: Store | None = None, cimd_fetcher: DocumentFetcher | None = None
+) -> web.Application:
+    """The application for `config`.
+
+    `store` shares one store between apps (tests, two gates on one Redis); `cimd_fetcher`
+    replaces the https fetcher of Client ID Metadata Documents (tests cannot reach https).
+    Raises ConfigError for what only makes sense at start (the dev login off loopback).
+    """
+    auth = config.proxy.auth
+    if auth is not None and auth.idp.provider == "dev":
+        verify_dev_provider_allowed(config.proxy.addr, config.proxy.base_url)
     app = web.Application(
-        middlewares=[access_log, error_pages], client_max_size=config.proxy.max_body_bytes
+        middlewares=[access_log, cors_preflight, error_pages],
+        client_max_size=config.proxy.max_body_bytes,
     )
     app[CONFIG] = config
     app[AUTHENTICATOR] = Authenticator()
-    add_routes(app, config.proxy.base_path)
+    app.on_response_prepare.append(add_cors_headers)
+    add_routes(app, config.proxy.base_path, oauth=auth is not None)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
+    if auth is not None:
+        app.cleanup_ctx.append(_authorization_server(cimd_fetcher))
     app.cleanup_ctx.append(_sessions)
+    app.on_startup.append(_warn_open_servers)
     return app
+
+
+async def _warn_open_servers(app: web.Application) -> None:
+    authenticator = app[AUTHENTICATOR]
+    for name, server in app[CONFIG].servers.items():
+        if authenticator.is_open(server):
+            log.warning(
+                "server_unauthenticated",
+                server=name,
+                reason="no OAuth and no serviceAuths: anyone who reaches the gate can use it",
+            )
+
+
+def _authorization_server(
+    cimd_fetcher: DocumentFetcher | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def assemble(app: web.Application) -> AsyncIterator[None]:
+        config = app[CONFIG]
+        auth_config = config.proxy.auth
+        assert auth_config is not None
+        http, store = app[HTTP_CLIENT], app[STORE]
+        base_url = config.proxy.base_url.rstrip("/")
+        resources = ResourceIndex(base_url, config.servers)
+        grants = GrantStore(store)
+        secret = auth_config.jwt_secret.reveal().encode() if auth_config.jwt_secret else None
+        access_tokens = AccessTokens(secret or os.urandom(32), config.proxy.issuer)
+        fetcher = cimd_fetcher or HttpsDocumentFetcher(http)
+        components = AuthComponents(
+            config=config,
+            issuer=config.proxy.issuer,
+            endpoint_base=base_url,
+            resources=resources,
+            clients=ClientRepository(store, cimd=CimdResolver(fetcher, store)),
+            grants=grants,
+            tokens=TokenService(
+                grants,
+                access_tokens,
+                resources,
+                access_ttl_seconds=auth_config.token_ttl_seconds,
+                refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
+            ),
+            verifier=GateTokenVerifier(access_tokens, grants, resources),
+            idp=build_identity_provider(
+                auth_config.idp,
+                config.proxy.base_url,
+                http,
+                allowed_domains=auth_config.allowed_domains,
+            ),
+            cookies=BrowserCookies(
+                sealer_from_config(auth_config),
+                secure=config.proxy.base_url.startswith("https://"),
+            ),
+        )
+        app[AUTH] = components
+        app[AUTHENTICATOR] = Authenticator(
+            verifier=components.verifier, challenge=components.challenges()
+        )
+        yield
+
+    return assemble
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
     # No total timeout: SSE streams stay open; each request bounds its own wait.
     connector = aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
+    # No cookie jar: one client serves every user, so a backend's cookie set for one user
+    # would ride on everyone's later requests (reference §3.4: no cookies upstream).
     async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None),
+        cookie_jar=aiohttp.DummyCookieJar(),
     ) as http:
         app[HTTP_CLIENT] = http
         app[BACKENDS] = {

@@ -13,6 +13,7 @@ from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
 from mcp_gate.store.protocols import Store
+from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 
 CONFIG = web.AppKey("config", GateConfig)
@@ -22,5 +23,6 @@ BACKENDS = web.AppKey("backends", Mapping[str, Backend])
 SESSIONS = web.AppKey("sessions", SessionRegistry)
 BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+AUTH = web.AppKey("auth", AuthComponents)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -30,9 +30,11 @@ class AccessTokenVerifier(Protocol):
 
 @dataclass(frozen=True)
 class ChallengeInfo:
-    """What a 401 must tell an MCP client about the OAuth side (None: OAuth is off)."""
+    """What a 401 tells an MCP client about the OAuth side: the metadata URL of the
+    resource it called (the streamable or the legacy front) and the scope to ask for."""
 
-    resource_metadata_url: str
+    mcp_metadata_url: str
+    sse_metadata_url: str
     scope: str
 
 
@@ -107,15 +109,21 @@ class Authenticator:
             principal = await self._verifier.verify(value, server.name)
             if principal is not None:
                 return principal
-            raise Unauthorized(self._challenges(server, bad_token=True), "invalid or expired token")
+            raise Unauthorized(
+                self._challenges(request, server, bad_token=True), "invalid or expired token"
+            )
         description = "invalid credentials" if value else "authentication required"
-        raise Unauthorized(self._challenges(server, bad_token=bool(value)), description)
+        raise Unauthorized(self._challenges(request, server, bad_token=bool(value)), description)
 
-    def _challenges(self, server: ServerConfig, *, bad_token: bool) -> list[str]:
+    def _challenges(
+        self, request: web.Request, server: ServerConfig, *, bad_token: bool
+    ) -> list[str]:
         info = self._challenge.get(server.name)
         if info is not None:
+            legacy = request.path.endswith(("/sse", "/message"))
+            metadata_url = info.sse_metadata_url if legacy else info.mcp_metadata_url
             # MCP authorization §Protected Resource Metadata Discovery; RFC 6750 §3.1.
-            params = [f'resource_metadata="{info.resource_metadata_url}"', f'scope="{info.scope}"']
+            params = [f'resource_metadata="{metadata_url}"', f'scope="{info.scope}"']
             if bad_token:
                 params.insert(0, 'error="invalid_token"')
             bearer = "Bearer " + ", ".join(params)

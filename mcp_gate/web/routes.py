@@ -1,18 +1,54 @@
-"""Every path the gate serves, once, under the path of `baseURL` (DESIGN §2)."""
+"""Every path the gate serves, once (DESIGN §2).
+
+Everything lives under the path of `baseURL`, except the discovery documents, which RFC
+8414 §3 and RFC 9728 §3 place at the origin's root `/.well-known/…` whatever the path.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.web import mcp_handlers, ops_handlers
+from mcp_gate.web import (
+    authorize_handlers,
+    dev_login_handlers,
+    discovery_handlers,
+    mcp_handlers,
+    ops_handlers,
+    token_handlers,
+)
 
 
-def add_routes(app: web.Application, base_path: str) -> None:
+def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
+    if oauth:
+        _add_oauth_routes(app, base_path)
     mcp = f"{base_path}/{{server}}/mcp"
     app.router.add_post(mcp, mcp_handlers.handle_mcp)
     app.router.add_get(mcp, mcp_handlers.handle_mcp, allow_head=False)
     app.router.add_delete(mcp, mcp_handlers.handle_mcp)
     app.router.add_get(f"{base_path}/{{server}}/sse", mcp_handlers.handle_sse, allow_head=False)
     app.router.add_post(f"{base_path}/{{server}}/message", mcp_handlers.handle_message)
+
+
+def _add_oauth_routes(app: web.Application, base_path: str) -> None:
+    well_known = "/.well-known"
+    app.router.add_get(
+        f"{well_known}/oauth-authorization-server", discovery_handlers.authorization_server
+    )
+    app.router.add_get(
+        f"{well_known}/oauth-protected-resource", discovery_handlers.protected_resource
+    )
+    app.router.add_get(
+        f"{well_known}/oauth-protected-resource/{{resource_path:.+}}",
+        discovery_handlers.protected_resource,
+    )
+    app.router.add_get(f"{base_path}/authorize", authorize_handlers.authorize)
+    app.router.add_get(f"{base_path}/consent", authorize_handlers.consent_page)
+    app.router.add_post(f"{base_path}/consent", authorize_handlers.consent_decision)
+    app.router.add_get(f"{base_path}/oauth/callback", authorize_handlers.callback)
+    app.router.add_get(f"{base_path}/oauth/dev-login", dev_login_handlers.dev_login_form)
+    app.router.add_post(f"{base_path}/oauth/dev-login", dev_login_handlers.dev_login_submit)
+    app.router.add_post(f"{base_path}/token", token_handlers.token)
+    app.router.add_post(f"{base_path}/revoke", token_handlers.revoke)
+    app.router.add_post(f"{base_path}/register", token_handlers.register)

@@ -1,0 +1,49 @@
+# mcp-gate developer commands. `make run` and `make test` work on a fresh machine with
+# Python 3.11+, Node 20+ and npm (plus redis-server for the tests; .ci/run installs it).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_SERVERS := tests/servers/node_modules/.package-lock.json
+NODE_OIDC := tests/servers/oidc/node_modules/.package-lock.json
+CONFIG ?=
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_SERVERS): tests/servers/package-lock.json
+	npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error
+
+$(NODE_OIDC): tests/servers/oidc/package-lock.json
+	npm ci --prefix tests/servers/oidc --no-audit --no-fund --loglevel=error
+
+## run: the gate on its embedded demo config (or CONFIG=gate.yaml) at http://127.0.0.1:8080
+run: $(STAMP)
+	$(BIN)/mcp-gate serve $(if $(CONFIG),--config $(CONFIG))
+
+## test: install what the tests need, then run them all
+test: $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: overhead of the gate against direct calls (writes bench/results/)
+bench: $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) tests/servers/node_modules tests/servers/oidc/node_modules .pytest_cache

@@ -1,0 +1,88 @@
+"""Gate access tokens: short-lived JWTs (RFC 9068 profile) signed with `jwtSecret`.
+
+Signed rather than opaque so that checking one on every MCP request is a local HMAC and
+a clock comparison, not a storage round trip (DESIGN §5: token checks never call the IdP,
+and should not cost a Redis call either). Revocation still works: every token names its
+grant (`gid`), and the bearer check confirms the grant exists (bearer.py caches that for a
+few seconds). Typed with `typ: at+jwt` (RFC 9068 §2.1) so nothing else we sign, and no
+refresh token (opaque, never a JWT), can pass as an access token.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from mcp_gate.oauth.models import Grant
+
+_ALGORITHM = "HS256"
+_TYPE = "at+jwt"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject: str
+    email: str
+    resource: str
+    grant_id: str
+    client_id: str
+    scope: str
+    expires_at: int
+
+
+class AccessTokens:
+    def __init__(
+        self, secret: bytes, issuer: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        if len(secret) < 32:
+            raise ValueError("the access-token signing key must be at least 32 bytes")
+        self._key = OctKey.import_key(secret)
+        self._issuer = issuer
+        self._clock = clock
+
+    def issue(self, grant: Grant, ttl_seconds: int) -> str:
+        now = int(self._clock())
+        claims = {
+            "iss": self._issuer,
+            "sub": grant.subject,
+            "aud": grant.resource,  # RFC 8707 §2: bound to the one requested resource
+            "client_id": grant.client_id,
+            "scope": grant.scope,
+            "email": grant.email,
+            "gid": grant.id,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode({"alg": _ALGORITHM, "typ": _TYPE}, claims, self._key)
+
+    def parse(self, token: str) -> AccessClaims | None:
+        """The claims of a valid, unexpired access token of ours; None for anything else."""
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[_ALGORITHM])
+        except (JoseError, ValueError):
+            return None
+        if decoded.header.get("typ") != _TYPE:
+            return None
+        claims = decoded.claims
+        try:
+            expires_at = int(claims["exp"])
+            if claims["iss"] != self._issuer or expires_at <= self._clock():
+                return None
+            return AccessClaims(
+                subject=str(claims["sub"]),
+                email=str(claims.get("email", "")),
+                resource=str(claims["aud"]),
+                grant_id=str(claims["gid"]),
+                client_id=str(claims["client_id"]),
+                scope=str(claims.get("scope", "")),
+                expires_at=expires_at,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None

@@ -1,0 +1,114 @@
+"""Storage of the authorization server's short- and long-lived records, over a `Store`.
+
+Owns the store kinds, keys and TTLs of: pending authorizations, login attempts (keyed by
+the state sent to the IdP), consents, grants, authorization codes (and the marker a used
+code leaves behind), refresh tokens. Tokens and codes are stored under their SHA-256
+digest, never in the clear (RFC 6819 §5.1.4.1.3). Single-use records are taken atomically.
+Knows nothing of HTTP or of how tokens are minted.
+"""
+
+from __future__ import annotations
+
+from mcp_gate.crypto.digest import token_digest
+from mcp_gate.oauth.models import (
+    AuthorizationCode,
+    Grant,
+    LoginAttempt,
+    PendingAuthorization,
+    RefreshToken,
+    from_json,
+    to_json,
+)
+from mcp_gate.store.protocols import Store
+
+# policy: the user has this long to consent and log in (reference §2.11: ~10 min state).
+PENDING_TTL_SECONDS = 600.0
+# OAuth 2.1 §4.1.2: codes are short-lived; 60 s is ample for a client's token request.
+AUTH_CODE_TTL_SECONDS = 60.0
+# policy: a used code is remembered this long, so a replay can revoke what it issued.
+USED_CODE_TTL_SECONDS = 600.0
+# policy: remembered consent lasts as long as a refresh token would.
+CONSENT_TTL_SECONDS = 720 * 3600.0
+
+
+class GrantStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # Pending authorizations and login attempts: the browser leg.
+
+    async def save_pending(self, pending: PendingAuthorization) -> None:
+        await self._store.put(
+            "pending", pending.id, to_json(pending), ttl_seconds=PENDING_TTL_SECONDS
+        )
+
+    async def load_pending(self, pending_id: str) -> PendingAuthorization | None:
+        data = await self._store.get("pending", pending_id)
+        return from_json(PendingAuthorization, data) if data else None
+
+    async def delete_pending(self, pending_id: str) -> None:
+        await self._store.delete("pending", pending_id)
+
+    async def save_login(self, state: str, attempt: LoginAttempt) -> None:
+        key = token_digest(state)
+        await self._store.put("login", key, to_json(attempt), ttl_seconds=PENDING_TTL_SECONDS)
+
+    async def take_login(self, state: str) -> LoginAttempt | None:
+        """The attempt for this IdP state, once (reference §2.11 item 50: single-use)."""
+        data = await self._store.take("login", token_digest(state))
+        return from_json(LoginAttempt, data) if data else None
+
+    # Consent: remembered per (user, client).
+
+    async def save_consent(self, subject: str, client_id: str) -> None:
+        key = token_digest(f"{subject}\n{client_id}")
+        await self._store.put("consent", key, b"1", ttl_seconds=CONSENT_TTL_SECONDS)
+
+    async def has_consent(self, subject: str, client_id: str) -> bool:
+        return await self._store.get("consent", token_digest(f"{subject}\n{client_id}")) is not None
+
+    # Grants: the family record of codes and tokens.
+
+    async def save_grant(self, grant: Grant, *, now: float) -> None:
+        ttl = max(grant.expires_at - now, 1.0)
+        await self._store.put("grant", grant.id, to_json(grant), ttl_seconds=ttl)
+
+    async def load_grant(self, grant_id: str) -> Grant | None:
+        data = await self._store.get("grant", grant_id)
+        return from_json(Grant, data) if data else None
+
+    async def revoke_grant(self, grant_id: str) -> None:
+        await self._store.delete("grant", grant_id)
+
+    # Authorization codes.
+
+    async def save_code(self, code: str, record: AuthorizationCode) -> None:
+        await self._store.put(
+            "code", token_digest(code), to_json(record), ttl_seconds=AUTH_CODE_TTL_SECONDS
+        )
+
+    async def take_code(self, code: str) -> AuthorizationCode | None:
+        """The code's record, once; the first taker leaves a used-code marker behind."""
+        key = token_digest(code)
+        data = await self._store.take("code", key)
+        if data is None:
+            return None
+        record = from_json(AuthorizationCode, data)
+        await self._store.put(
+            "code_used", key, record.grant_id.encode(), ttl_seconds=USED_CODE_TTL_SECONDS
+        )
+        return record
+
+    async def grant_of_used_code(self, code: str) -> str | None:
+        data = await self._store.get("code_used", token_digest(code))
+        return data.decode() if data else None
+
+    # Refresh tokens.
+
+    async def save_refresh(self, token: str, record: RefreshToken, *, now: float) -> None:
+        ttl = max(record.expires_at - now, 1.0)
+        await self._store.put("refresh", token_digest(token), to_json(record), ttl_seconds=ttl)
+
+    async def load_refresh(self, token: str) -> RefreshToken | None:
+        data = await self._store.get("refresh", token_digest(token))
+        return from_json(RefreshToken, data) if data else None

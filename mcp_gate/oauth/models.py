@@ -1,0 +1,109 @@
+"""What the authorization server stores, as frozen dataclasses with their JSON form.
+
+- `Client`: a registered MCP client (DCR, or a fetched Client ID Metadata Document).
+- `Grant`: one user's authorization of one client for one resource; the family record of
+  its codes and tokens — deleting it revokes them all (store/protocols.py policy).
+- `PendingAuthorization`: a validated /authorize request waiting for consent and login.
+- `LoginAttempt`: the upstream (IdP) leg of one pending authorization, keyed by its state.
+- `AuthorizationCode`, `RefreshToken`: single-use credentials of a grant.
+Records hold digests of tokens, never tokens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
+
+R = TypeVar("R")
+
+
+def to_json(record: object) -> bytes:
+    return json.dumps(dataclasses.asdict(record), separators=(",", ":")).encode()  # type: ignore[call-overload]
+
+
+def from_json(cls: type[R], data: bytes) -> R:
+    raw: dict[str, Any] = json.loads(data)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    token_endpoint_auth_method: AuthMethod = "none"  # noqa: S105 - a method name
+    # SHA-256 digest of the secret (crypto.digest.token_digest); empty for public clients.
+    client_secret_digest: str = ""
+    client_name: str = ""
+    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
+    response_types: tuple[str, ...] = ("code",)
+    scope: str = ""
+    application_type: str = "native"
+    client_uri: str = ""
+    logo_uri: str = ""
+    issued_at: int = 0
+    # "dcr" or "cimd": where the registration came from.
+    source: str = "dcr"
+
+    @property
+    def display_name(self) -> str:
+        return self.client_name or self.client_id
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    id: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    state: str | None
+    scope: str
+    resource: str
+    server: str
+    created_at: float
+    # Set when the user approved it on the consent page (not when consent was remembered).
+    approved: bool = False
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    pending_id: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: str
+    subject: str
+    email: str
+    client_id: str
+    resource: str
+    server: str
+    scope: str
+    created_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    grant_id: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    resource: str
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    grant_id: str
+    client_id: str
+    expires_at: float
+    # When it was first exchanged: set once it has been rotated (RFC 9700 §4.14.2).
+    used_at: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""Resource identifiers of the gate's servers (RFC 8707, RFC 9728) and how to match them.
+
+Each server is one protected resource with a canonical URI, `<baseURL>/<name>/mcp`
+(MCP authorization §Canonical Server URI: lowercase scheme and host, no fragment, no
+trailing slash). Its legacy front `<baseURL>/<name>/sse` and `<baseURL>/<name>` name the
+same server, since a client pointed at either asks for that URI. Matching tolerates a
+trailing slash and an uppercase scheme or host (reference §5 pitfall 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from mcp_gate.oauth.errors import InvalidTarget
+
+MCP_SCOPE = "mcp"
+SCOPES_SUPPORTED = (MCP_SCOPE,)
+
+
+def canonical_uri(uri: str) -> str:
+    """Lowercase scheme and host, no fragment, no trailing slash (an origin keeps none)."""
+    parts = urlsplit(uri.strip())
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+@dataclass(frozen=True)
+class ServerResources:
+    server: str
+    mcp: str
+    sse: str
+    bare: str
+
+    @property
+    def all(self) -> tuple[str, str, str]:
+        return (self.mcp, self.sse, self.bare)
+
+
+def server_resources(base_url: str, server: str) -> ServerResources:
+    root = canonical_uri(base_url)
+    return ServerResources(
+        server, f"{root}/{server}/mcp", f"{root}/{server}/sse", f"{root}/{server}"
+    )
+
+
+class ResourceIndex:
+    """Every resource URI the gate protects, and the server each one names."""
+
+    def __init__(self, base_url: str, servers: Iterable[str]) -> None:
+        self._by_uri: dict[str, str] = {}
+        self.servers: dict[str, ServerResources] = {}
+        for name in servers:
+            resources = server_resources(base_url, name)
+            self.servers[name] = resources
+            for uri in resources.all:
+                self._by_uri[uri] = name
+
+    def resolve(self, resource: str | None) -> tuple[str, str]:
+        """(canonical resource, server) for an RFC 8707 `resource` parameter.
+
+        policy (reference §2.7 item 38): a request without `resource` gets the only server
+        when there is exactly one; with several, the client must say which.
+        """
+        if not resource:
+            if len(self.servers) == 1:
+                only = next(iter(self.servers.values()))
+                return only.mcp, only.server
+            raise InvalidTarget(
+                "this gate protects several servers: send the resource parameter "
+                "(RFC 8707) naming one, e.g. " + next(iter(self.servers.values())).mcp
+            )
+        canonical = canonical_uri(resource)
+        server = self._by_uri.get(canonical)
+        if server is None:
+            raise InvalidTarget(f"unknown resource {resource!r}")
+        return canonical, server
+
+    def server_of(self, resource: str) -> str | None:
+        return self._by_uri.get(canonical_uri(resource))

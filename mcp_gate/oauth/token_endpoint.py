@@ -1,0 +1,161 @@
+"""The token endpoint's grants and the revocation endpoint, over the grant store.
+
+- `authorization_code` (OAuth 2.1 §4.1.3): the code is taken once; a second presentation
+  revokes the grant it issued (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3); client, redirect URI,
+  PKCE verifier (RFC 7636 §4.6) and resource (RFC 8707 §2.2) must match what was authorized.
+- `refresh_token` (OAuth 2.1 §4.3): rotated on every use (MCP authorization §Token Theft:
+  MUST for public clients). A used refresh token presented again within
+  `REFRESH_REUSE_GRACE_SECONDS` is a concurrent refresh and gets fresh tokens; later, it is
+  a stolen token replayed, and the whole grant is revoked (RFC 9700 §4.14.2).
+- revocation (RFC 7009 §2.1): either token revokes its grant, hence every token of it.
+Client authentication happens before these are called (clients.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import structlog
+
+from mcp_gate.crypto.digest import new_token, secrets_equal
+from mcp_gate.oauth.access_tokens import AccessTokens
+from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget
+from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.models import Client, Grant, RefreshToken
+from mcp_gate.oauth.pkce import verify_verifier
+from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
+
+log = structlog.get_logger()
+
+# policy: clients that refresh twice at once (the Inspector documents such races) both
+# succeed when the second comes within this window of the first.
+REFRESH_REUSE_GRACE_SECONDS = 10.0
+
+
+class TokenService:
+    def __init__(
+        self,
+        grants: GrantStore,
+        access_tokens: AccessTokens,
+        resources: ResourceIndex,
+        *,
+        access_ttl_seconds: float,
+        refresh_ttl_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._grants = grants
+        self._access = access_tokens
+        self._resources = resources
+        self._access_ttl = access_ttl_seconds
+        self.refresh_ttl_seconds = refresh_ttl_seconds
+        self._clock = clock
+
+    def new_grant(
+        self, *, subject: str, email: str, client_id: str, resource: str, server: str, scope: str
+    ) -> Grant:
+        now = self._clock()
+        return Grant(
+            id=secrets.token_urlsafe(18),
+            subject=subject,
+            email=email,
+            client_id=client_id,
+            resource=resource,
+            server=server,
+            scope=scope,
+            created_at=now,
+            expires_at=now + self.refresh_ttl_seconds,
+        )
+
+    async def exchange_code(
+        self,
+        client: Client,
+        code: str,
+        redirect_uri: str | None,
+        code_verifier: str | None,
+        resource: str | None,
+    ) -> dict[str, Any]:
+        record = await self._grants.take_code(code)
+        if record is None:
+            replayed_grant = await self._grants.grant_of_used_code(code)
+            if replayed_grant is not None:
+                await self._grants.revoke_grant(replayed_grant)
+                log.warning("authorization_code_replayed", client_id=client.client_id)
+            raise InvalidGrant("the authorization code is invalid, expired or already used")
+        if not secrets_equal(record.client_id, client.client_id):
+            raise InvalidGrant("the authorization code was issued to another client")
+        # OAuth 2.1 §4.1.3: redirect_uri must match when it was sent with the request.
+        if redirect_uri is not None and redirect_uri != record.redirect_uri:
+            raise InvalidGrant("redirect_uri does not match the authorization request")
+        verify_verifier(code_verifier, record.code_challenge)
+        self._check_resource(resource, record.resource)
+        grant = await self._grants.load_grant(record.grant_id)
+        if grant is None:
+            raise InvalidGrant("the authorization was revoked")
+        return await self._issue(grant)
+
+    async def refresh(
+        self, client: Client, refresh_token: str, resource: str | None
+    ) -> dict[str, Any]:
+        record = await self._grants.load_refresh(refresh_token)
+        if record is None or not secrets_equal(record.client_id, client.client_id):
+            raise InvalidGrant("the refresh token is invalid or expired")
+        grant = await self._grants.load_grant(record.grant_id)
+        if grant is None:
+            raise InvalidGrant("the authorization was revoked")
+        self._check_resource(resource, grant.resource)
+        now = self._clock()
+        if record.used_at is not None:
+            if now - record.used_at > REFRESH_REUSE_GRACE_SECONDS:
+                await self._grants.revoke_grant(grant.id)
+                log.warning("refresh_token_reused", client_id=client.client_id, grant=grant.id[:8])
+                raise InvalidGrant("the refresh token was already used; the grant is revoked")
+        else:
+            await self._grants.save_refresh(refresh_token, replace(record, used_at=now), now=now)
+        return await self._issue(grant)
+
+    async def revoke(self, client: Client, token: str) -> str | None:
+        """Revoke the grant of a token of this client; the grant id, if one was revoked.
+
+        RFC 7009 §2.2: an unknown or foreign token is not an error to the caller."""
+        grant_id: str | None = None
+        claims = self._access.parse(token)
+        if claims is not None and secrets_equal(claims.client_id, client.client_id):
+            grant_id = claims.grant_id
+        else:
+            record = await self._grants.load_refresh(token)
+            if record is not None and secrets_equal(record.client_id, client.client_id):
+                grant_id = record.grant_id
+        if grant_id is not None:
+            await self._grants.revoke_grant(grant_id)
+            log.info("grant_revoked", client_id=client.client_id, grant=grant_id[:8])
+        return grant_id
+
+    def _check_resource(self, requested: str | None, granted: str) -> None:
+        # RFC 8707 §2.2: the token request may name the resource; it must be the one granted.
+        if requested and canonical_uri(requested) != granted:
+            server = self._resources.server_of(requested)
+            if server is None or self._resources.server_of(granted) != server:
+                raise InvalidTarget("resource differs from the one authorized")
+
+    async def _issue(self, grant: Grant) -> dict[str, Any]:
+        now = self._clock()
+        lifetime = int(min(self._access_ttl, grant.expires_at - now))
+        if lifetime <= 0:
+            raise InvalidGrant("the authorization has expired")
+        refresh_token = new_token()
+        await self._grants.save_refresh(
+            refresh_token,
+            RefreshToken(grant_id=grant.id, client_id=grant.client_id, expires_at=grant.expires_at),
+            now=now,
+        )
+        return {
+            "access_token": self._access.issue(grant, lifetime),
+            "token_type": "Bearer",
+            "expires_in": lifetime,  # reference §2.8 item 41: always, and accurate
+            "refresh_token": refresh_token,
+            "scope": grant.scope,
+        }

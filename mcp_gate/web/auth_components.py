@@ -1,0 +1,57 @@
+"""The authorization server's parts, assembled once from the config for the web layer.
+
+One frozen object in `app[AUTH]` so handlers reach every AS piece through one key. Built in
+a `cleanup_ctx` because the IdP client needs the app's outgoing HTTP session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_gate.config.model import GateConfig
+from mcp_gate.cookies import BrowserCookies
+from mcp_gate.idp.provider import IdentityProvider
+from mcp_gate.oauth.bearer import GateTokenVerifier
+from mcp_gate.oauth.clients import ClientRepository
+from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
+from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.web.bearer_auth import ChallengeInfo
+
+
+@dataclass(frozen=True)
+class AuthComponents:
+    config: GateConfig
+    issuer: str
+    endpoint_base: str
+    resources: ResourceIndex
+    clients: ClientRepository
+    grants: GrantStore
+    tokens: TokenService
+    verifier: GateTokenVerifier
+    idp: IdentityProvider
+    cookies: BrowserCookies
+
+    @property
+    def gate_name(self) -> str:
+        return self.config.proxy.name
+
+    def url(self, path: str) -> str:
+        """An absolute URL of the gate (published URLs derive from baseURL, never Host)."""
+        return f"{self.endpoint_base}{path}"
+
+    def path(self, path: str) -> str:
+        return f"{self.config.proxy.base_path}{path}"
+
+    def resource_metadata_url(self, resource: str) -> str:
+        """RFC 9728 §3.1: the well-known suffix inserted between host and path."""
+        path = resource.removeprefix(self.issuer)
+        return f"{self.issuer}/.well-known/oauth-protected-resource{path}"
+
+    def challenges(self) -> dict[str, ChallengeInfo]:
+        return {
+            name: ChallengeInfo(
+                self.resource_metadata_url(r.mcp), self.resource_metadata_url(r.sse), MCP_SCOPE
+            )
+            for name, r in self.resources.servers.items()
+        }

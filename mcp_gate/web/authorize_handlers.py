@@ -1,0 +1,199 @@
+"""The browser leg of the authorization code flow: /authorize, /consent, /oauth/callback.
+
+    client ─▶ /authorize ─▶ /consent (approve) ─▶ IdP login ─▶ /oauth/callback ─▶ client
+                 └─ consent remembered for this browser's user ─▶ IdP login ─┘
+
+- /authorize validates the request (oauth/authorize.py) and parks it as pending.
+- /consent names the client, its redirect host and the server, with a CSRF-protected form
+  (MCP security best practices §Confused Deputy: per-client consent before the IdP).
+- The IdP leg gets its own state, nonce and PKCE (reference §2.9 item 46), created only
+  after consent and kept server-side, single-use (§2.11 item 50).
+- /oauth/callback verifies the login (idp/), checks that this very user consented, makes
+  the grant and the code, and sends the browser back with `code`, `state` and `iss`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+
+from mcp_gate.appkeys import AUTH
+from mcp_gate.crypto.digest import new_token
+from mcp_gate.idp.errors import IdpError, LoginRefusedError
+from mcp_gate.idp.login_request import LoginRequest
+from mcp_gate.oauth.authorize import (
+    RedirectedError,
+    UntrustedRequestError,
+    error_redirect,
+    parse_authorization_request,
+    success_redirect,
+)
+from mcp_gate.oauth.errors import AccessDenied
+from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
+from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.pages import page_response, render_consent, render_message
+
+log = structlog.get_logger()
+
+_CONSENT_PURPOSE = "consent:"
+
+
+def _message(auth: AuthComponents, status: int, title: str, text: str, hint: str = "") -> web.Response:
+    return page_response(render_message(title, text, auth.gate_name, hint=hint), status=status)
+
+
+def _expired(auth: AuthComponents) -> web.Response:
+    return _message(
+        auth,
+        400,
+        "This sign-in has expired",
+        "The sign-in request is unknown or too old.",
+        "Start again from your application.",
+    )
+
+
+async def authorize(request: web.Request) -> web.StreamResponse:
+    auth = request.app[AUTH]
+    params = request.query
+    client = await auth.clients.load(params.get("client_id", ""))
+    if client is None:
+        return _message(auth, 400, "Unknown application", "This application is not registered here.")
+    try:
+        pending = parse_authorization_request(params, client, auth.resources, now=time.time())
+    except UntrustedRequestError as exc:
+        return _message(auth, 400, "Sign-in refused", exc.message)
+    except RedirectedError as exc:
+        raise web.HTTPFound(error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)) from None
+    await auth.grants.save_pending(pending)
+    log.info("authorization_started", client_id=client.client_id, server=pending.server)
+    session = auth.cookies.read_session(request)
+    if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
+        return await _start_login(auth, pending)
+    raise web.HTTPFound(auth.path(f"/consent?request={pending.id}"))
+
+
+async def consent_page(request: web.Request) -> web.StreamResponse:
+    auth = request.app[AUTH]
+    pending = await auth.grants.load_pending(request.query.get("request", ""))
+    if pending is None:
+        return _expired(auth)
+    client = await auth.clients.load(pending.client_id)
+    if client is None:
+        return _expired(auth)
+    response = page_response("")
+    token = auth.cookies.csrf_token(request, response, _CONSENT_PURPOSE + pending.id)
+    response.text = render_consent(
+        gate_name=auth.gate_name,
+        client_name=client.display_name,
+        client_id=client.client_id,
+        redirect_uri=pending.redirect_uri,
+        server=pending.server,
+        scope=pending.scope,
+        action=auth.path("/consent"),
+        pending_id=pending.id,
+        csrf_token=token,
+    )
+    return response
+
+
+async def consent_decision(request: web.Request) -> web.StreamResponse:
+    auth = request.app[AUTH]
+    form = await request.post()
+    pending_id = str(form.get("request", ""))
+    if not auth.cookies.verify_csrf(request, str(form.get("csrf", "")), _CONSENT_PURPOSE + pending_id):
+        return _message(
+            auth,
+            403,
+            "Request not accepted",
+            "This form did not come from this browser's consent page.",
+            "Start again from your application.",
+        )
+    pending = await auth.grants.load_pending(pending_id)
+    if pending is None:
+        return _expired(auth)
+    if form.get("decision") != "approve":
+        await auth.grants.delete_pending(pending.id)
+        log.info("consent_denied", client_id=pending.client_id)
+        denied = AccessDenied("the user denied the request")
+        raise web.HTTPSeeOther(error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer))
+    approved = PendingAuthorization(**{**pending.__dict__, "approved": True})
+    await auth.grants.save_pending(approved)
+    return await _start_login(auth, approved)
+
+
+async def _start_login(auth: AuthComponents, pending: PendingAuthorization) -> web.StreamResponse:
+    login = LoginRequest()
+    # Stored only now, after consent, right before the redirect (reference §2.11 item 50).
+    await auth.grants.save_login(login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier))
+    url = await auth.idp.build_authorization_url(
+        state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
+    )
+    raise web.HTTPSeeOther(url)
+
+
+async def callback(request: web.Request) -> web.StreamResponse:
+    auth = request.app[AUTH]
+    state = request.query.get("state")
+    attempt = await auth.grants.take_login(state) if state else None
+    if attempt is None:
+        return _message(
+            auth,
+            400,
+            "Sign-in not recognised",
+            "The answer from the identity provider does not match a sign-in started here, "
+            "or it was already used.",
+            "Start again from your application.",
+        )
+    pending = await auth.grants.load_pending(attempt.pending_id)
+    if pending is None:
+        return _expired(auth)
+    if "error" in request.query or "code" not in request.query:
+        await auth.grants.delete_pending(pending.id)
+        denied = AccessDenied("the sign-in at the identity provider did not complete")
+        raise web.HTTPFound(error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer))
+    try:
+        identity = await auth.idp.exchange_code(
+            code=request.query["code"], code_verifier=attempt.code_verifier, nonce=attempt.nonce
+        )
+    except LoginRefusedError as exc:
+        await auth.grants.delete_pending(pending.id)
+        log.warning("login_denied", reason=exc.reason, client_id=pending.client_id)
+        return _message(auth, 403, "Access refused", exc.message)
+    except IdpError as exc:
+        log.error("idp_failed", reason=exc.reason)
+        return _message(
+            auth, 502, "Sign-in failed", "The identity provider could not be reached or answered badly.", "Try again in a moment."
+        )
+    if pending.approved:
+        await auth.grants.save_consent(identity.subject, pending.client_id)
+    elif not await auth.grants.has_consent(identity.subject, pending.client_id):
+        # Consent was assumed from this browser's earlier session, but someone else signed
+        # in: that user must approve for themselves.
+        raise web.HTTPFound(auth.path(f"/consent?request={pending.id}"))
+    grant = auth.tokens.new_grant(
+        subject=identity.subject,
+        email=identity.email,
+        client_id=pending.client_id,
+        resource=pending.resource,
+        server=pending.server,
+        scope=pending.scope,
+    )
+    await auth.grants.save_grant(grant, now=time.time())
+    code = new_token()
+    await auth.grants.save_code(
+        code,
+        AuthorizationCode(
+            grant_id=grant.id,
+            client_id=pending.client_id,
+            redirect_uri=pending.redirect_uri,
+            code_challenge=pending.code_challenge,
+            resource=pending.resource,
+        ),
+    )
+    await auth.grants.delete_pending(pending.id)
+    log.info("login_succeeded", client_id=pending.client_id, subject=identity.subject, server=pending.server)
+    response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
+    auth.cookies.start_session(response, identity.subject, identity.email)
+    raise response

@@ -1,0 +1,42 @@
+"""Discovery documents: RFC 8414 AS metadata and RFC 9728 protected-resource metadata.
+
+Served at the origin's root `/.well-known/…` whatever the path of `baseURL` (RFC 8414 §3,
+RFC 9728 §3: the well-known segment goes between host and path). Answered with 200 or
+404 only, never a redirect (reference §2.4 item 21: a redirect stops Python discovery).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mcp_gate.appkeys import AUTH
+from mcp_gate.oauth.metadata import authorization_server_metadata, protected_resource_metadata
+from mcp_gate.oauth.resources import canonical_uri
+
+_PUBLIC_JSON = {"Cache-Control": "public, max-age=300"}
+
+
+async def authorization_server(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    document = authorization_server_metadata(auth.issuer, auth.endpoint_base)
+    return web.json_response(document, headers=_PUBLIC_JSON)
+
+
+async def protected_resource(request: web.Request) -> web.Response:
+    """`/.well-known/oauth-protected-resource/<base path>/<name>[/mcp|/sse]`, and the root
+    document when the gate has exactly one server (reference §2.2 item 9)."""
+    auth = request.app[AUTH]
+    suffix = request.match_info.get("resource_path", "")
+    if suffix:
+        resource = f"{auth.issuer}/{suffix}"
+        server = auth.resources.server_of(resource)
+        if server is None:
+            raise web.HTTPNotFound(text="no such protected resource\n")
+        canonical = canonical_uri(resource)
+    elif len(auth.resources.servers) == 1:
+        only = next(iter(auth.resources.servers.values()))
+        server, canonical = only.server, only.mcp
+    else:
+        raise web.HTTPNotFound(text="several resources: use the path-inserted document\n")
+    document = protected_resource_metadata(canonical, auth.issuer, server)
+    return web.json_response(document, headers=_PUBLIC_JSON)

@@ -1,0 +1,114 @@
+"""The AS's machine endpoints: /token (RFC 6749 §3.2), /revoke (RFC 7009), /register (RFC 7591).
+
+Each parses the form or JSON, authenticates the client where the RFC asks, calls the
+protocol logic in `oauth/`, and renders JSON with `Cache-Control: no-store` (RFC 6749 §5.1).
+OAuth errors become their JSON error responses in the error middleware.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import structlog
+from aiohttp import web
+
+from mcp_gate.appkeys import AUTH, STORE
+from mcp_gate.oauth.clients import authenticate_client, parse_client_credentials
+from mcp_gate.oauth.errors import (
+    InvalidClient,
+    InvalidClientMetadata,
+    InvalidRequest,
+    TooManyRequests,
+    UnsupportedGrantType,
+)
+from mcp_gate.oauth.models import Client
+from mcp_gate.oauth.registration import register_client
+from mcp_gate.web.auth_components import AuthComponents
+
+log = structlog.get_logger()
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# policy: registrations one address may make per window (reference §5 pitfall 6: rate-limit
+# /register; claude.ai registers on every fresh connection, so not too tight).
+REGISTRATIONS_PER_WINDOW = 30
+REGISTRATION_WINDOW_SECONDS = 3600.0
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise InvalidRequest("send application/x-www-form-urlencoded (RFC 6749 §3.2)")
+    form = await request.post()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def _authenticated_client(
+    request: web.Request, auth: AuthComponents, form: dict[str, str]
+) -> Client:
+    client_id, secret, method = parse_client_credentials(
+        request.headers.get("Authorization"), form
+    )
+    client = await auth.clients.load(client_id)
+    if client is None:
+        raise InvalidClient("unknown client")
+    authenticate_client(client, method, secret)
+    return client
+
+
+async def token(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    form = await _form(request)
+    client = await _authenticated_client(request, auth, form)
+    grant_type = form.get("grant_type")
+    if grant_type == "authorization_code":
+        if not form.get("code"):
+            raise InvalidRequest("code is required")
+        body = await auth.tokens.exchange_code(
+            client,
+            form["code"],
+            form.get("redirect_uri"),
+            form.get("code_verifier"),
+            form.get("resource"),
+        )
+    elif grant_type == "refresh_token":
+        if not form.get("refresh_token"):
+            raise InvalidRequest("refresh_token is required")
+        body = await auth.tokens.refresh(client, form["refresh_token"], form.get("resource"))
+    else:
+        raise UnsupportedGrantType("grant_type must be authorization_code or refresh_token")
+    log.info("tokens_issued", client_id=client.client_id, grant_type=grant_type)
+    return web.json_response(body, headers=_NO_STORE)
+
+
+async def revoke(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    form = await _form(request)
+    client = await _authenticated_client(request, auth, form)
+    if not form.get("token"):
+        raise InvalidRequest("token is required")
+    grant_id = await auth.tokens.revoke(client, form["token"])
+    if grant_id is not None:
+        auth.verifier.forget(grant_id)
+    # RFC 7009 §2.2: 200 whether or not the token was valid.
+    return web.Response(status=200, headers=_NO_STORE)
+
+
+async def register(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    address = request.remote or "unknown"
+    count = await request.app[STORE].incr(
+        "register_rate", address, ttl_seconds=REGISTRATION_WINDOW_SECONDS
+    )
+    if count > REGISTRATIONS_PER_WINDOW:
+        log.warning("registration_rate_limited", remote=address)
+        raise TooManyRequests("too many registrations from this address; try again later")
+    try:
+        metadata = json.loads(await request.read())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)") from None
+    if not isinstance(metadata, dict):
+        raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)")
+    client, _secret, body = register_client(metadata, now=time.time())
+    await auth.clients.save(client)
+    log.info("client_registered", client_id=client.client_id, client_name=client.client_name)
+    return web.json_response(body, status=201, headers=_NO_STORE)
