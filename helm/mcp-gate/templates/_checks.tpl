@@ -1,0 +1,95 @@
+{{/*
+Refusals: value sets that would render a gate that cannot work, each with a message that
+says what to change. Included once, from configmap.yaml, so every render runs them.
+*/}}
+
+{{/* The environment variables a config value reads: {$env: VAR}, or ${VAR} in strings
+(a list, as for encryptionKey rotation, reads those of its items). JSON list. */}}
+{{- define "mcp-gate.envNames" -}}
+{{- $names := list }}
+{{- $items := . }}
+{{- if not (kindIs "slice" .) }}{{ $items = list . }}{{ end }}
+{{- range $v := $items }}
+{{- if kindIs "map" $v }}
+{{- if hasKey $v "$env" }}{{ $names = append $names (toString (get $v "$env")) }}{{ end }}
+{{- else if kindIs "string" $v }}
+{{- range $m := regexFindAll "\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}" $v -1 }}
+{{- $names = append $names (trimSuffix "}" (trimPrefix "${" $m)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $names }}
+{{- end }}
+
+{{- define "mcp-gate.checks" -}}
+{{- $config := .Values.config }}
+{{- $auth := $config.proxy.auth | default dict }}
+{{- $idp := $auth.idp | default dict }}
+{{- $storage := include "mcp-gate.storage" . }}
+{{- $secretData := include "mcp-gate.secretData" . | fromJson }}
+
+{{- /* The gate must be reachable from the kubelet and the Service. */}}
+{{- $addr := toString $config.proxy.addr }}
+{{- if not (regexMatch "^(0\\.0\\.0\\.0|\\[::\\]|::|):[0-9]+$" $addr) }}
+{{- fail (printf "mcp-gate: config.proxy.addr is %q; in a pod the gate must listen on all interfaces, e.g. 0.0.0.0:8080" $addr) }}
+{{- end }}
+
+{{- /* Secrets in the config would land in a ConfigMap. */}}
+{{- $keys := dict "config.proxy.auth.idp.clientSecret" (list $idp.clientSecret "secrets.googleClientSecret" "GOOGLE_CLIENT_SECRET") "config.proxy.auth.jwtSecret" (list $auth.jwtSecret "secrets.jwtSecret" "MCP_GATE_JWT_SECRET") "config.proxy.auth.encryptionKey" (list $auth.encryptionKey "secrets.encryptionKey" "MCP_GATE_ENCRYPTION_KEY") }}
+{{- range $path, $entry := $keys }}
+{{- $value := index $entry 0 }}
+{{- if and $value (not (include "mcp-gate.envNames" $value | fromJsonArray)) }}
+{{- fail (printf "mcp-gate: %s holds a literal secret, which would be stored in a ConfigMap; write {$env: %s} there and put the value in %s (or in existingSecret under %s)" $path (index $entry 2) (index $entry 1) (index $entry 2)) }}
+{{- end }}
+{{- end }}
+
+{{- /* Redis: exactly one source, and only with storage: redis. */}}
+{{- if and .Values.redis.enabled .Values.externalRedis.url }}
+{{- fail "mcp-gate: redis.enabled and externalRedis.url are both set; choose the bundled Redis or an external one" }}
+{{- end }}
+{{- if and (ne $storage "redis") (or .Values.redis.enabled .Values.externalRedis.url) }}
+{{- fail (printf "mcp-gate: a Redis is configured (redis.enabled or externalRedis.url) but config.proxy.auth.storage is %q; set storage: redis and redis: {url: {$env: REDIS_URL}} in config, or drop the Redis" $storage) }}
+{{- end }}
+{{- if eq $storage "redis" }}
+{{- $redisConfig := $auth.redis | default dict }}
+{{- if not $redisConfig.url }}
+{{- fail "mcp-gate: config.proxy.auth.storage is redis but config.proxy.auth.redis.url is missing; set redis: {url: {$env: REDIS_URL}} in config (the chart sets REDIS_URL)" }}
+{{- end }}
+{{- if not (or .Values.redis.enabled .Values.externalRedis.url .Values.existingSecret (hasKey $secretData "REDIS_URL")) }}
+{{- fail "mcp-gate: config.proxy.auth.storage is redis but no Redis is configured; set redis.enabled=true (bundled), externalRedis.url, or REDIS_URL in secrets.redisUrl / existingSecret" }}
+{{- end }}
+{{- /* Redis data outlives the pod: the keys that sign and encrypt it must be fixed. */}}
+{{- range $key := list "jwtSecret" "encryptionKey" }}
+{{- if not (include "mcp-gate.envNames" (get $auth $key) | fromJsonArray) }}
+{{- fail (printf "mcp-gate: config.proxy.auth.storage is redis, but config.proxy.auth.%s is not set, so every restart and every replica would make its own key; set %s: {$env: %s} in config and its value in secrets.%s or existingSecret" $key $key (ternary "MCP_GATE_JWT_SECRET" "MCP_GATE_ENCRYPTION_KEY" (eq $key "jwtSecret")) $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and .Values.redis.enabled .Values.redis.auth.enabled (not .Values.existingSecret) }}
+{{- if not .Values.secrets.redisPassword }}
+{{- fail "mcp-gate: the bundled Redis has a password: set secrets.redisPassword (URL-safe, e.g. `openssl rand -hex 24`) or give REDIS_PASSWORD in existingSecret (or set redis.auth.enabled=false)" }}
+{{- end }}
+{{- if not (regexMatch "^[A-Za-z0-9._~-]+$" (toString .Values.secrets.redisPassword)) }}
+{{- fail "mcp-gate: secrets.redisPassword must use only URL-safe characters (letters, digits, . _ ~ -), since it goes into REDIS_URL" }}
+{{- end }}
+{{- end }}
+
+{{- /* Several replicas share state only through Redis, with keys every replica knows. */}}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}
+{{- $why := ternary "autoscaling.enabled is true" (printf "replicaCount is %d" (int .Values.replicaCount)) .Values.autoscaling.enabled }}
+{{- if ne $storage "redis" }}
+{{- fail (printf "mcp-gate: %s, but with storage %q each replica keeps its own tokens and sessions; more than one replica needs config.proxy.auth.storage: redis (with redis.enabled or externalRedis.url) and fixed jwtSecret and encryptionKey from a Secret; or run one replica (replicaCount: 1, autoscaling.enabled: false)" $why $storage) }}
+{{- end }}
+{{- if not .Values.existingSecret }}
+{{- range $key := list "jwtSecret" "encryptionKey" }}
+{{- $standard := ternary "MCP_GATE_JWT_SECRET" "MCP_GATE_ENCRYPTION_KEY" (eq $key "jwtSecret") }}
+{{- range $name := include "mcp-gate.envNames" (get $auth $key) | fromJsonArray }}
+{{- if not (hasKey $secretData $name) }}
+{{- $value := ternary (printf "secrets.%s" $key) (printf "secrets.extra.%s" $name) (eq $name $standard) }}
+{{- fail (printf "mcp-gate: %s, and config.proxy.auth.%s reads %s, but the chart's Secret has no value for it; set %s, or use existingSecret" $why $key $name $value) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,114 @@
+"""Named sets of chart values, each one deployment a team would really write.
+
+The secrets here are test values made up for these renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
+ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
+GOOGLE_CLIENT_SECRET = "GOCSPX-test-client-secret"
+REDIS_PASSWORD = "test-redis-password-0123456789"
+
+# What the pod's environment would hold, for check-config on the rendered configs.
+GATE_ENV = {
+    "GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+    "MCP_GATE_JWT_SECRET": JWT_SECRET,
+    "MCP_GATE_ENCRYPTION_KEY": ENCRYPTION_KEY,
+    "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+    "OIDC_CLIENT_SECRET": "test-oidc-client-secret",
+}
+
+REDIS_AUTH = {
+    "storage": "redis",
+    "redis": {"url": {"$env": "REDIS_URL"}},
+    "jwtSecret": {"$env": "MCP_GATE_JWT_SECRET"},
+    "encryptionKey": {"$env": "MCP_GATE_ENCRYPTION_KEY"},
+}
+
+CHART_SECRETS = {
+    "googleClientSecret": GOOGLE_CLIENT_SECRET,
+    "jwtSecret": JWT_SECRET,
+    "encryptionKey": ENCRYPTION_KEY,
+    "redisPassword": REDIS_PASSWORD,
+}
+
+# Three replicas on a managed Redis, behind ingress-nginx with TLS, locked down.
+EXTERNAL_REDIS_HA: dict[str, Any] = {
+    "replicaCount": 3,
+    "config": {
+        "proxy": {
+            "baseURL": "https://mcp.acme.test",
+            "auth": {**REDIS_AUTH, "allowedDomains": ["acme.test"]},
+        },
+        "mcpServers": {
+            "notion": {
+                "transportType": "streamable-http",
+                "url": "https://mcp.notion.com/mcp",
+                "headers": {"Authorization": {"$userToken": "Bearer {{token}}"}},
+                "requiresUserToken": True,
+                "userAuthentication": {"type": "manual", "displayName": "Notion"},
+            },
+        },
+    },
+    "secrets": CHART_SECRETS,
+    "externalRedis": {"url": "rediss://:$(REDIS_PASSWORD)@redis.acme.internal:6380/0"},
+    "ingress": {"enabled": True, "tls": [{"secretName": "mcp-tls", "hosts": ["mcp.acme.test"]}]},
+    "networkPolicy": {
+        "enabled": True,
+        "ingressFrom": [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}
+        ],
+        "egress": [{"ports": [{"port": 443, "protocol": "TCP"}]}],
+    },
+    "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
+}
+
+# Autoscaled, with the bundled Redis, served under a path of a shared host.
+BUNDLED_REDIS_AUTOSCALED: dict[str, Any] = {
+    "autoscaling": {"enabled": True, "targetMemoryUtilizationPercentage": 80},
+    "config": {
+        "proxy": {"baseURL": "https://tools.acme.test/mcp-gate/", "auth": REDIS_AUTH},
+    },
+    "secrets": CHART_SECRETS,
+    "redis": {"enabled": True, "persistence": {"storageClass": "fast-ssd", "size": "5Gi"}},
+    "ingress": {"enabled": True},
+    "networkPolicy": {"enabled": True, "egress": [{"ports": [{"port": 443}]}]},
+}
+
+# Two replicas, every secret (REDIS_URL too) from a Secret the team manages, OIDC login.
+EXISTING_SECRET_OIDC: dict[str, Any] = {
+    "replicaCount": 2,
+    "existingSecret": "mcp-gate-secrets",
+    "config": {
+        "proxy": {
+            "baseURL": "https://gate.acme.test",
+            "auth": {
+                **REDIS_AUTH,
+                "idp": {
+                    "provider": "oidc",
+                    "clientId": "mcp-gate",
+                    "clientSecret": {"$env": "OIDC_CLIENT_SECRET"},
+                    "discoveryUrl": "https://sso.acme.test/.well-known/openid-configuration",
+                },
+                "allowedDomains": ["acme.test"],
+            },
+        },
+        "mcpServers": {
+            "time": None,
+            "git": {"transportType": "stdio", "command": "uvx", "args": ["mcp-server-git"]},
+        },
+    },
+    "ingress": {"enabled": True, "className": "", "host": "gate.internal.acme.test"},
+    "redis": {"enabled": False},
+    "podDisruptionBudget": {"enabled": True, "maxUnavailable": "50%"},
+}
+
+VALUE_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "external_redis_ha": EXTERNAL_REDIS_HA,
+    "bundled_redis_autoscaled": BUNDLED_REDIS_AUTOSCALED,
+    "existing_secret_oidc": EXISTING_SECRET_OIDC,
+}
