@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from mcp_gate.config.model import GateConfig
+from mcp_gate.metrics import Metrics
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
@@ -24,5 +25,6 @@ SESSIONS = web.AppKey("sessions", SessionRegistry)
 BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
+METRICS = web.AppKey("metrics", Metrics)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

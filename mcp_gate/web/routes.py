@@ -21,6 +21,7 @@ from mcp_gate.web import (
 def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
+    app.router.add_get(f"{base_path}/metrics", ops_handlers.metrics)
     if oauth:
         _add_oauth_routes(app, base_path)
     mcp = f"{base_path}/{{server}}/mcp"
