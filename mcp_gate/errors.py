@@ -7,8 +7,13 @@
     │   ├── BackendUnavailableError   connection refused / reset / child exited → 502
     │   └── BackendTimeoutError       no answer within the server's `timeout` → 504
     ├── CryptoError              a sealed value did not open (tampered, wrong key, wrong user)
-    └── OAuthError               an RFC 6749 / 7591 / 8707 error; carries its code and status
-        (subclasses live in mcp_gate/oauth/errors.py, one per RFC error code)
+    ├── OAuthError               an RFC 6749 / 7591 / 8707 error; carries its code and status
+    │   (subclasses live in mcp_gate/oauth/errors.py, one per RFC error code)
+    ├── IdpError                 the IdP failed us (unreachable, bad discovery/JWKS) → 502
+    ├── LoginRefusedError        the IdP's answer or the user is refused → 403 page
+    │   └── IdTokenInvalidError  the ID token failed verification
+    │   (these three live in mcp_gate/idp/errors.py)
+    └── MissingUserTokenError    a server needs the user's own token (proxy/credentials.py)
 
 Handlers translate these to responses; the error middleware is the only place that catches
 `Exception`, and it answers 500 with a plain body that carries no detail.
