@@ -75,7 +75,9 @@ def parse_authorization_request(
             raise UnsupportedResponseType("response_type must be code")
         if "request" in params or "request_uri" in params:
             raise InvalidRequest("request objects are not supported")
-        challenge = parse_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
+        challenge = parse_challenge(
+            params.get("code_challenge"), params.get("code_challenge_method")
+        )
         resource, server = resources.resolve(params.get("resource"))
     except OAuthError as exc:
         raise RedirectedError(exc, redirect_uri, state) from None
@@ -101,12 +103,12 @@ def build_redirect(redirect_uri: str, params: Mapping[str, str | None]) -> str:
 
 
 def success_redirect(pending: PendingAuthorization, code: str, issuer: str) -> str:
-    return build_redirect(pending.redirect_uri, {"code": code, "state": pending.state, "iss": issuer})
+    return build_redirect(
+        pending.redirect_uri, {"code": code, "state": pending.state, "iss": issuer}
+    )
 
 
-def error_redirect(
-    redirect_uri: str, error: OAuthError, state: str | None, issuer: str
-) -> str:
+def error_redirect(redirect_uri: str, error: OAuthError, state: str | None, issuer: str) -> str:
     return build_redirect(
         redirect_uri,
         {

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from mcp_gate.appkeys import AUTH
 from mcp_gate.crypto.digest import new_token
+from mcp_gate.errors import OAuthError
 from mcp_gate.idp.errors import IdpError, LoginRefusedError
 from mcp_gate.idp.login_request import LoginRequest
 from mcp_gate.oauth.authorize import (
@@ -40,7 +41,9 @@ log = structlog.get_logger()
 _CONSENT_PURPOSE = "consent:"
 
 
-def _message(auth: AuthComponents, status: int, title: str, text: str, hint: str = "") -> web.Response:
+def _message(
+    auth: AuthComponents, status: int, title: str, text: str, hint: str = ""
+) -> web.Response:
     return page_response(render_message(title, text, auth.gate_name, hint=hint), status=status)
 
 
@@ -57,15 +60,24 @@ def _expired(auth: AuthComponents) -> web.Response:
 async def authorize(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
     params = request.query
-    client = await auth.clients.load(params.get("client_id", ""))
+    try:
+        client = await auth.clients.load(params.get("client_id", ""))
+    except OAuthError as exc:
+        # A Client ID Metadata Document that cannot be fetched or is invalid: the client
+        # cannot be trusted with a redirect (RFC 6749 §4.1.2.1).
+        return _message(auth, 400, "Unknown application", exc.description or exc.error)
     if client is None:
-        return _message(auth, 400, "Unknown application", "This application is not registered here.")
+        return _message(
+            auth, 400, "Unknown application", "This application is not registered here."
+        )
     try:
         pending = parse_authorization_request(params, client, auth.resources, now=time.time())
     except UntrustedRequestError as exc:
         return _message(auth, 400, "Sign-in refused", exc.message)
     except RedirectedError as exc:
-        raise web.HTTPFound(error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)) from None
+        raise web.HTTPFound(
+            error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)
+        ) from None
     await auth.grants.save_pending(pending)
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
     session = auth.cookies.read_session(request)
@@ -102,7 +114,9 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
     form = await request.post()
     pending_id = str(form.get("request", ""))
-    if not auth.cookies.verify_csrf(request, str(form.get("csrf", "")), _CONSENT_PURPOSE + pending_id):
+    if not auth.cookies.verify_csrf(
+        request, str(form.get("csrf", "")), _CONSENT_PURPOSE + pending_id
+    ):
         return _message(
             auth,
             403,
@@ -117,7 +131,9 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
         await auth.grants.delete_pending(pending.id)
         log.info("consent_denied", client_id=pending.client_id)
         denied = AccessDenied("the user denied the request")
-        raise web.HTTPSeeOther(error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer))
+        raise web.HTTPSeeOther(
+            error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer)
+        )
     approved = PendingAuthorization(**{**pending.__dict__, "approved": True})
     await auth.grants.save_pending(approved)
     return await _start_login(auth, approved)
@@ -126,7 +142,9 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
 async def _start_login(auth: AuthComponents, pending: PendingAuthorization) -> web.StreamResponse:
     login = LoginRequest()
     # Stored only now, after consent, right before the redirect (reference §2.11 item 50).
-    await auth.grants.save_login(login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier))
+    await auth.grants.save_login(
+        login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier)
+    )
     url = await auth.idp.build_authorization_url(
         state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
     )
@@ -152,7 +170,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
     if "error" in request.query or "code" not in request.query:
         await auth.grants.delete_pending(pending.id)
         denied = AccessDenied("the sign-in at the identity provider did not complete")
-        raise web.HTTPFound(error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer))
+        raise web.HTTPFound(
+            error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer)
+        )
     try:
         identity = await auth.idp.exchange_code(
             code=request.query["code"], code_verifier=attempt.code_verifier, nonce=attempt.nonce
@@ -164,7 +184,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
     except IdpError as exc:
         log.error("idp_failed", reason=exc.reason)
         return _message(
-            auth, 502, "Sign-in failed", "The identity provider could not be reached or answered badly.", "Try again in a moment."
+            auth,
+            502,
+            "Sign-in failed",
+            "The identity provider could not be reached or answered badly.",
+            "Try again in a moment.",
         )
     if pending.approved:
         await auth.grants.save_consent(identity.subject, pending.client_id)
@@ -193,7 +217,12 @@ async def callback(request: web.Request) -> web.StreamResponse:
         ),
     )
     await auth.grants.delete_pending(pending.id)
-    log.info("login_succeeded", client_id=pending.client_id, subject=identity.subject, server=pending.server)
+    log.info(
+        "login_succeeded",
+        client_id=pending.client_id,
+        subject=identity.subject,
+        server=pending.server,
+    )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
     auth.cookies.start_session(response, identity.subject, identity.email)
     raise response

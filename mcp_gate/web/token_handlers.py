@@ -39,15 +39,17 @@ async def _form(request: web.Request) -> dict[str, str]:
     if request.content_type != "application/x-www-form-urlencoded":
         raise InvalidRequest("send application/x-www-form-urlencoded (RFC 6749 §3.2)")
     form = await request.post()
+    repeated = sorted({k for k in form if len(form.getall(k)) > 1})
+    if repeated:
+        # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
+        raise InvalidRequest(f"parameter repeated: {', '.join(repeated)}")
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 async def _authenticated_client(
     request: web.Request, auth: AuthComponents, form: dict[str, str]
 ) -> Client:
-    client_id, secret, method = parse_client_credentials(
-        request.headers.get("Authorization"), form
-    )
+    client_id, secret, method = parse_client_credentials(request.headers.get("Authorization"), form)
     client = await auth.clients.load(client_id)
     if client is None:
         raise InvalidClient("unknown client")
