@@ -25,7 +25,12 @@ HANDSHAKE_PROTOCOL_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-1
 
 
 class InvalidMessageError(ValueError):
-    """The body is not JSON-RPC: not JSON, or not an object / array of objects."""
+    """The body is not JSON-RPC: not JSON (`code` -32700), or JSON that is not a message
+    object or a non-empty array of them (-32600, JSON-RPC 2.0 §5.1)."""
+
+    def __init__(self, reason: str, code: int) -> None:
+        self.code = code
+        super().__init__(reason)
 
 
 def parse_messages(body: bytes) -> tuple[list[Message], bool]:
@@ -33,11 +38,13 @@ def parse_messages(body: bytes) -> tuple[list[Message], bool]:
     try:
         decoded = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidMessageError(f"body is not valid JSON: {exc}") from None
+        raise InvalidMessageError(f"body is not valid JSON: {exc}", PARSE_ERROR) from None
     is_batch = isinstance(decoded, list)
     messages = decoded if is_batch else [decoded]
     if not messages or not all(isinstance(m, dict) for m in messages):
-        raise InvalidMessageError("body must be a JSON-RPC message object or a non-empty array")
+        raise InvalidMessageError(
+            "body must be a JSON-RPC message object or a non-empty array", INVALID_REQUEST
+        )
     return messages, is_batch
 
 

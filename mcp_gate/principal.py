@@ -23,8 +23,9 @@ class Principal:
         return cls("user", f"user:{subject}", email)
 
     @classmethod
-    def service(cls, server: str, credential_index: int) -> Principal:
-        return cls("service", f"service:{server}:{credential_index}")
+    def service(cls, server: str, credential: str) -> Principal:
+        """`credential` names which configured credential matched, never its value."""
+        return cls("service", f"service:{server}:{credential}")
 
 
 ANONYMOUS = Principal("anonymous", "anonymous")

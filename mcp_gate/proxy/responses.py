@@ -25,8 +25,9 @@ def session_not_found() -> web.Response:
     return jsonrpc_error(404, INVALID_REQUEST, "Session not found")
 
 
-def parse_error(reason: str) -> web.Response:
-    return jsonrpc_error(400, PARSE_ERROR, f"Parse error: {reason}")
+def parse_error(reason: str, code: int = PARSE_ERROR) -> web.Response:
+    title = "Parse error" if code == PARSE_ERROR else "Invalid Request"
+    return jsonrpc_error(400, code, f"{title}: {reason}")
 
 
 def body_too_large(limit_bytes: int) -> web.Response:

@@ -58,14 +58,16 @@ def _credentials(request: web.Request) -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
-def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> int | None:
-    """Index of the matching serviceAuths entry, comparing every candidate in full."""
-    matched: int | None = None
+def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> str | None:
+    """Which serviceAuths credential matches ("<entry>.<token>"), comparing every one in full.
+
+    Each token is its own principal, so two machines never share MCP sessions."""
+    matched: str | None = None
     for index, auth in enumerate(server.service_auths):
         if auth.type == "bearer" and scheme == "bearer":
-            for token in auth.tokens:
+            for token_index, token in enumerate(auth.tokens):
                 if secrets_equal(value, token.reveal()) and matched is None:
-                    matched = index
+                    matched = f"{index}.{token_index}"
         elif auth.type == "basic" and scheme == "basic":
             try:
                 user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
@@ -76,7 +78,7 @@ def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> int | 
             if (secrets_equal(user, auth.username) & secrets_equal(password, expected)) and (
                 matched is None
             ):
-                matched = index
+                matched = str(index)
     return matched
 
 
