@@ -23,14 +23,17 @@ from mcp_gate.appkeys import (
     BINDINGS,
     CONFIG,
     HTTP_CLIENT,
+    METRICS,
     SESSIONS,
     STORE,
 )
+from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
+from mcp_gate.metrics import Metrics
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
@@ -43,10 +46,13 @@ from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
 from mcp_gate.store.factory import open_store
 from mcp_gate.store.protocols import Store
+from mcp_gate.usertokens.connections import ServiceConnections
+from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
 from mcp_gate.web.middlewares import access_log, error_pages
+from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 
 log = structlog.get_logger()
@@ -69,6 +75,7 @@ def create_app(
         client_max_size=config.proxy.max_body_bytes,
     )
     app[CONFIG] = config
+    app[METRICS] = Metrics()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
@@ -106,6 +113,8 @@ def _authorization_server(
         secret = auth_config.jwt_secret.reveal().encode() if auth_config.jwt_secret else None
         access_tokens = AccessTokens(secret or os.urandom(32), config.proxy.issuer)
         fetcher = cimd_fetcher or HttpsDocumentFetcher(http)
+        sealer = sealer_from_config(auth_config)
+        user_tokens = UserTokenStore(store, sealer)
         components = AuthComponents(
             config=config,
             issuer=config.proxy.issuer,
@@ -127,9 +136,11 @@ def _authorization_server(
                 http,
                 allowed_domains=auth_config.allowed_domains,
             ),
-            cookies=BrowserCookies(
-                sealer_from_config(auth_config),
-                secure=config.proxy.base_url.startswith("https://"),
+            cookies=BrowserCookies(sealer, secure=config.proxy.base_url.startswith("https://")),
+            browser_logins=BrowserLoginStore(store),
+            user_tokens=user_tokens,
+            connections=ServiceConnections(
+                store, user_tokens, http, base_url + SERVICE_CALLBACK_PATH
             ),
         )
         app[AUTH] = components
@@ -179,6 +190,7 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
         idle_timeout_seconds=settings.timeout_seconds, max_per_user=settings.max_per_user
     )
     app[SESSIONS] = registry
+    app[METRICS].gauges["mcp_gate_bridged_sessions"] = lambda: float(len(registry))
 
     async def reap_forever() -> None:
         while True:

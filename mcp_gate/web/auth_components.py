@@ -1,13 +1,15 @@
 """The authorization server's parts, assembled once from the config for the web layer.
 
 One frozen object in `app[AUTH]` so handlers reach every AS piece through one key. Built in
-a `cleanup_ctx` because the IdP client needs the app's outgoing HTTP session.
+a `cleanup_ctx` because the IdP client needs the app's outgoing HTTP session. It also holds
+what exists only with logins: browser logins for the gate's pages and users' own tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.idp.provider import IdentityProvider
@@ -16,6 +18,8 @@ from mcp_gate.oauth.clients import ClientRepository
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.usertokens.connections import ServiceConnections
+from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.bearer_auth import ChallengeInfo
 
 
@@ -31,6 +35,9 @@ class AuthComponents:
     verifier: GateTokenVerifier
     idp: IdentityProvider
     cookies: BrowserCookies
+    browser_logins: BrowserLoginStore
+    user_tokens: UserTokenStore
+    connections: ServiceConnections
 
     @property
     def gate_name(self) -> str:

@@ -10,6 +10,7 @@
   after consent and kept server-side, single-use (§2.11 item 50).
 - /oauth/callback verifies the login (idp/), checks that this very user consented, makes
   the grant and the code, and sends the browser back with `code`, `state` and `iss`.
+  A state of a browser login to the gate's own pages goes to `session_handlers.py`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.pages import page_response, render_consent, render_message
+from mcp_gate.web.session_handlers import finish_browser_login
 
 log = structlog.get_logger()
 
@@ -45,6 +47,17 @@ def _message(
     auth: AuthComponents, status: int, title: str, text: str, hint: str = ""
 ) -> web.Response:
     return page_response(render_message(title, text, auth.gate_name, hint=hint), status=status)
+
+
+def _idp_failed(auth: AuthComponents, exc: IdpError) -> web.Response:
+    log.error("idp_failed", reason=exc.reason)
+    return _message(
+        auth,
+        502,
+        "Sign-in failed",
+        "The identity provider could not be reached or answered badly.",
+        "Try again in a moment.",
+    )
 
 
 def _expired(auth: AuthComponents) -> web.Response:
@@ -145,15 +158,22 @@ async def _start_login(auth: AuthComponents, pending: PendingAuthorization) -> w
     await auth.grants.save_login(
         login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier)
     )
-    url = await auth.idp.build_authorization_url(
-        state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
-    )
+    try:
+        url = await auth.idp.build_authorization_url(
+            state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
+        )
+    except IdpError as exc:  # discovery happens on the first login: the IdP may be down
+        return _idp_failed(auth, exc)
     raise web.HTTPSeeOther(url)
 
 
 async def callback(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
     state = request.query.get("state")
+    # A browser signing in to the gate's own pages (/my/tokens) comes back here too.
+    browser_login = await auth.browser_logins.take(state) if state else None
+    if state and browser_login is not None:
+        return await finish_browser_login(request, auth, state, browser_login)
     attempt = await auth.grants.take_login(state) if state else None
     if attempt is None:
         return _message(
@@ -182,14 +202,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         log.warning("login_denied", reason=exc.reason, client_id=pending.client_id)
         return _message(auth, 403, "Access refused", exc.message)
     except IdpError as exc:
-        log.error("idp_failed", reason=exc.reason)
-        return _message(
-            auth,
-            502,
-            "Sign-in failed",
-            "The identity provider could not be reached or answered badly.",
-            "Try again in a moment.",
-        )
+        return _idp_failed(auth, exc)
     if pending.approved:
         await auth.grants.save_consent(identity.subject, pending.client_id)
     elif not await auth.grants.has_consent(identity.subject, pending.client_id):

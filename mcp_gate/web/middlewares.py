@@ -9,12 +9,14 @@ goes to the log once, here.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import time
-import uuid
 
 import structlog
 from aiohttp import web
 
+from mcp_gate.appkeys import METRICS
 from mcp_gate.errors import BackendError, OAuthError, StorageUnavailableError
 
 log = structlog.get_logger()
@@ -26,7 +28,8 @@ SERVER_NAME = web.RequestKey("server_name", str)
 async def access_log(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12])
+    # 12 random hex digits, as uuid4().hex[:12] gave, at a seventh of its cost.
+    structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(6))
     status = 500
     try:
         response = await handler(request)
@@ -35,13 +38,22 @@ async def access_log(request: web.Request, handler: web.Handler) -> web.StreamRe
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except asyncio.CancelledError:
+        # policy: nginx's 499 "client closed request": the client left (or the grace period
+        # of a shutdown ran out) before the response ended; not a server error.
+        status = 499
+        raise
     finally:
+        elapsed = time.perf_counter() - started
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[METRICS].observe_request(route, request.method, status, elapsed)
         log.info(
             "request_finished",
             method=request.method,
             path=request.path,
             status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(elapsed * 1000, 2),
             server=request.get(SERVER_NAME),
         )
 
@@ -59,16 +71,21 @@ async def error_pages(request: web.Request, handler: web.Handler) -> web.StreamR
     except BackendError as exc:
         # reference §3.3: a backend failure is a plain 502/504, never a JSON-RPC body.
         log.warning("backend_failed", server=exc.server, reason=exc.reason, status=exc.status)
+        request.app[METRICS].count_backend_error(exc.server, exc.status)
         title = "Bad Gateway" if exc.status == 502 else "Gateway Timeout"
         return _plain(exc.status, f"{exc.status} {title}: backend {exc.server!r} {exc.reason}")
     except StorageUnavailableError:
         log.error("storage_unavailable")
         return _plain(503, "503 Service Unavailable: the gate's storage cannot be reached")
     except OAuthError as exc:
+        headers = {"Cache-Control": "no-store"}
+        if exc.status == 401 and "Authorization" in request.headers:
+            # RFC 6749 §5.2: a client that authenticated with a header gets a challenge.
+            headers["WWW-Authenticate"] = 'Basic realm="mcp-gate"'
         return web.json_response(
             {"error": exc.error, "error_description": exc.description},
             status=exc.status,
-            headers={"Cache-Control": "no-store"},
+            headers=headers,
         )
     except Exception:
         log.exception("request_failed", path=request.path)

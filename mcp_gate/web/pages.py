@@ -1,5 +1,7 @@
 """The few HTML pages people see at the gate: consent, messages, the dev login form.
 
+The page frame (`render_document`) is shared with `my_tokens_page.py`.
+
 Self-contained (inline CSS, no scripts, no external assets), every value escaped, and
 served with headers that forbid framing (MCP security best practices §Confused Deputy:
 `frame-ancestors 'none'`), caching and referrers.
@@ -42,11 +44,13 @@ _SECURITY_HEADERS = {
 }
 
 
-def _document(title: str, body: str, gate_name: str) -> str:
+def render_document(title: str, body: str, gate_name: str, *, extra_css: str = "") -> str:
+    """A whole page around `body` (already escaped HTML); `extra_css` is the caller's own."""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)} · {escape(gate_name)}</title><style>{_CSS}</style></head>"
+        f"<title>{escape(title)} · {escape(gate_name)}</title>"
+        f"<style>{_CSS}{extra_css}</style></head>"
         f'<body><main aria-labelledby="title">{body}</main></body></html>'
     )
 
@@ -61,7 +65,7 @@ def render_message(title: str, message: str, gate_name: str, *, hint: str = "") 
     body = f'<h1 id="title">{escape(title)}</h1><p>{escape(message)}</p>'
     if hint:
         body += f'<p class="muted">{escape(hint)}</p>'
-    return _document(title, body, gate_name)
+    return render_document(title, body, gate_name)
 
 
 def render_consent(
@@ -103,7 +107,7 @@ def render_consent(
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <p class="muted">Your choice is remembered for this application.</p>"""
-    return _document(f"Allow {client_name}?", body, gate_name)
+    return render_document(f"Allow {client_name}?", body, gate_name)
 
 
 def render_dev_login(*, gate_name: str, action: str, state: str, error: str = "") -> str:
@@ -120,4 +124,4 @@ Nothing is checked; use Google or OIDC for anything real.</p>
 placeholder="alice@example.com">
 <button class="primary" type="submit">Sign in</button>
 </form>"""
-    return _document("Sign in", body, gate_name)
+    return render_document("Sign in", body, gate_name)

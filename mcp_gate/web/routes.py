@@ -13,7 +13,9 @@ from mcp_gate.web import (
     dev_login_handlers,
     discovery_handlers,
     mcp_handlers,
+    my_tokens_handlers,
     ops_handlers,
+    session_handlers,
     token_handlers,
 )
 
@@ -53,3 +55,12 @@ def _add_oauth_routes(app: web.Application, base_path: str) -> None:
     app.router.add_post(f"{base_path}/token", token_handlers.token)
     app.router.add_post(f"{base_path}/revoke", token_handlers.revoke)
     app.router.add_post(f"{base_path}/register", token_handlers.register)
+    my_tokens = f"{base_path}/my/tokens"
+    app.router.add_get(my_tokens, my_tokens_handlers.my_tokens)
+    app.router.add_get(
+        f"{base_path}{my_tokens_handlers.SERVICE_CALLBACK_PATH}",
+        my_tokens_handlers.service_callback,
+    )
+    app.router.add_post(f"{my_tokens}/{{server}}", my_tokens_handlers.update_token)
+    app.router.add_post(f"{my_tokens}/{{server}}/connect", my_tokens_handlers.connect)
+    app.router.add_post(f"{base_path}/my/logout", session_handlers.logout)

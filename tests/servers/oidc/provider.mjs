@@ -19,7 +19,11 @@
 //                           stays published, as providers do during rotation) → {kid}
 //   POST /test/reset        back to the default user
 //
-// Configuration: OIDC_PORT (required); OIDC_CLIENTS, a JSON array of clients as above.
+// Configuration: OIDC_PORT (required); OIDC_CLIENTS, a JSON array of clients as above;
+// OIDC_SERVICE=1 makes it stand in for a service's own OAuth server (the tests of
+// `userAuthentication: oauth`): its clients may also use refresh tokens, every code grant
+// gets one, and every refresh rotates it (the old one is refused afterwards), as many
+// services do.
 // Changing clients or keys builds a new Provider over the same in-memory storage (the
 // memory adapter is module-wide), so codes and sessions survive the swap.
 
@@ -34,6 +38,7 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const issuer = `http://127.0.0.1:${port}`;
+const serviceMode = process.env.OIDC_SERVICE === '1';
 
 const DEFAULT_USER = Object.freeze({
   email: 'alice@example.com',
@@ -67,7 +72,7 @@ function staticClient(client) {
     client_secret: client.client_secret,
     redirect_uris: client.redirect_uris,
     token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_basic',
-    grant_types: ['authorization_code'],
+    grant_types: serviceMode ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
   };
 }
@@ -105,6 +110,12 @@ function buildProvider() {
       ctx.type = 'json';
       ctx.body = out;
     },
+    ...(serviceMode
+      ? {
+          issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+          rotateRefreshToken: () => true,
+        }
+      : {}),
   });
   return { provider, handle: provider.callback() };
 }
