@@ -37,8 +37,9 @@ def parse_messages(body: bytes) -> tuple[list[Message], bool]:
     """Decode a POST body into messages; the flag says whether it was a batch array."""
     try:
         decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidMessageError(f"body is not valid JSON: {exc}", PARSE_ERROR) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidMessageError(f"body is not valid JSON: {reason}", PARSE_ERROR) from None
     is_batch = isinstance(decoded, list)
     messages = decoded if is_batch else [decoded]
     if not messages or not all(isinstance(m, dict) for m in messages):

@@ -84,6 +84,6 @@ async def _read_json(response: aiohttp.ClientResponse) -> dict[str, object] | No
             return None
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None

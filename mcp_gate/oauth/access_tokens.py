@@ -6,6 +6,11 @@ and should not cost a Redis call either). Revocation still works: every token na
 grant (`gid`), and the bearer check confirms the grant exists (bearer.py caches that for a
 few seconds). Typed with `typ: at+jwt` (RFC 9068 §2.1) so nothing else we sign, and no
 refresh token (opaque, never a JWT), can pass as an access token.
+
+A token that verified once is remembered, by its digest, until it expires, so the check
+on every later request is a dictionary lookup and a clock comparison rather than a
+signature check and two JSON decodings (the costliest step of the gate's own code per
+`tools/call`, by the benchmark's profile: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
+from mcp_gate.crypto.digest import token_digest
 from mcp_gate.oauth.models import Grant
 
 _ALGORITHM = "HS256"
 _TYPE = "at+jwt"
+# policy: enough for every token in use at once on one gate; the oldest entry goes first.
+VERIFIED_CACHE_ENTRIES = 4096
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class AccessTokens:
         self._key = OctKey.import_key(secret)
         self._issuer = issuer
         self._clock = clock
+        # token digest → its claims; only tokens that verified are kept.
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, grant: Grant, ttl_seconds: int) -> str:
         now = int(self._clock())
@@ -64,6 +74,21 @@ class AccessTokens:
 
     def parse(self, token: str) -> AccessClaims | None:
         """The claims of a valid, unexpired access token of ours; None for anything else."""
+        key = token_digest(token)
+        claims = self._verified.get(key)
+        if claims is None:
+            claims = self._verify(token)
+            if claims is None:
+                return None
+            if len(self._verified) >= VERIFIED_CACHE_ENTRIES:
+                del self._verified[next(iter(self._verified))]
+            self._verified[key] = claims
+        if claims.expires_at <= self._clock():
+            self._verified.pop(key, None)
+            return None
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims | None:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[_ALGORITHM])
         except (JoseError, ValueError):

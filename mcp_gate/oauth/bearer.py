@@ -39,6 +39,7 @@ class GateTokenVerifier:
         self._resources = resources
         self._clock = clock
         self._alive: OrderedDict[str, float] = OrderedDict()
+        grants.on_revoke(self.forget)
 
     async def verify(self, token: str, server: str) -> Principal | None:
         claims = self._access.parse(token)

@@ -112,7 +112,7 @@ def parse_cimd_document(client_id: str, body: bytes, *, now: float) -> Client:
     """The public client a fetched document describes, or raise `InvalidClient`."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise InvalidClient("client metadata document is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidClient("client metadata document must be a JSON object")

@@ -4,10 +4,15 @@ Owns the store kinds, keys and TTLs of: pending authorizations, login attempts (
 the state sent to the IdP), consents, grants, authorization codes (and the marker a used
 code leaves behind), refresh tokens. Tokens and codes are stored under their SHA-256
 digest, never in the clear (RFC 6819 §5.1.4.1.3). Single-use records are taken atomically.
+Every revocation in this process, whoever asks for it (the revocation endpoint, a replayed
+code, a reused refresh token), is announced to the `on_revoke` listeners, so that caches of
+live grants (bearer.py) drop it at once.
 Knows nothing of HTTP or of how tokens are minted.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from mcp_gate.crypto.digest import token_digest
 from mcp_gate.oauth.models import (
@@ -34,6 +39,11 @@ CONSENT_TTL_SECONDS = 720 * 3600.0
 class GrantStore:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._revoke_listeners: list[Callable[[str], None]] = []
+
+    def on_revoke(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(grant_id)` after every revocation made through this object."""
+        self._revoke_listeners.append(listener)
 
     # Pending authorizations and login attempts: the browser leg.
 
@@ -79,6 +89,8 @@ class GrantStore:
 
     async def revoke_grant(self, grant_id: str) -> None:
         await self._store.delete("grant", grant_id)
+        for listener in self._revoke_listeners:
+            listener(grant_id)
 
     # Authorization codes.
 

@@ -20,8 +20,14 @@ SCOPES_SUPPORTED = (MCP_SCOPE,)
 
 
 def canonical_uri(uri: str) -> str:
-    """Lowercase scheme and host, no fragment, no trailing slash (an origin keeps none)."""
-    parts = urlsplit(uri.strip())
+    """Lowercase scheme and host, no fragment, no trailing slash (an origin keeps none).
+
+    Raises `InvalidTarget` for a URI that does not parse (RFC 8707 §2: an absolute URI).
+    """
+    try:
+        parts = urlsplit(uri.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise InvalidTarget("resource is not a valid URI") from None
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
@@ -78,4 +84,7 @@ class ResourceIndex:
         return canonical, server
 
     def server_of(self, resource: str) -> str | None:
-        return self._by_uri.get(canonical_uri(resource))
+        try:
+            return self._by_uri.get(canonical_uri(resource))
+        except InvalidTarget:
+            return None

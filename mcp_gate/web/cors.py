@@ -84,4 +84,5 @@ async def add_cors_headers(request: web.Request, response: web.StreamResponse) -
     if allow is not None:
         response.headers["Access-Control-Allow-Origin"] = allow
         response.headers["Access-Control-Expose-Headers"] = _EXPOSED
-        response.headers["Vary"] = "Origin"
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"

@@ -88,9 +88,7 @@ async def revoke(request: web.Request) -> web.Response:
     client = await _authenticated_client(request, auth, form)
     if not form.get("token"):
         raise InvalidRequest("token is required")
-    grant_id = await auth.tokens.revoke(client, form["token"])
-    if grant_id is not None:
-        auth.verifier.forget(grant_id)
+    await auth.tokens.revoke(client, form["token"])
     # RFC 7009 §2.2: 200 whether or not the token was valid.
     return web.Response(status=200, headers=_NO_STORE)
 
@@ -106,7 +104,8 @@ async def register(request: web.Request) -> web.Response:
         raise TooManyRequests("too many registrations from this address; try again later")
     try:
         metadata = json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # RecursionError: nesting deeper than the JSON decoder goes.
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)") from None
     if not isinstance(metadata, dict):
         raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)")
