@@ -2,12 +2,15 @@
 
 `Backend` turns a `ServerConfig` into upstream URLs and headers for one principal (filling
 `$userToken` templates) and opens message-level channels for bridged sessions. It holds
-no per-request state.
+no per-request state; its one piece of live state is the filtered legacy SSE streams this
+process relays for the server (`legacy_sse.FilteredStream`, by session query), where the
+gate puts its answers to filtered tool calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -16,11 +19,17 @@ from mcp_gate.proxy.channels import Channel, SseChannel, StreamableHttpChannel
 from mcp_gate.proxy.credentials import render_mapping, render_value
 from mcp_gate.proxy.stdio import StdioChannel
 
+if TYPE_CHECKING:
+    from mcp_gate.proxy.legacy_sse import FilteredStream
+
 
 @dataclass(frozen=True)
 class Backend:
     config: ServerConfig
     http: aiohttp.ClientSession
+    legacy_streams: dict[str, FilteredStream] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def name(self) -> str:
@@ -50,7 +59,7 @@ class Backend:
             return StreamableHttpChannel(
                 self.http, self.name, self.url(user_token), self.headers(user_token), timeout
             )
-        channel = StdioChannel(
+        child = StdioChannel(
             self.name,
             self.config.command,
             [render_value(arg, self.name, user_token) for arg in self.config.args],
@@ -58,5 +67,5 @@ class Backend:
             self.config.cwd,
             timeout,
         )
-        await channel.start()
-        return channel
+        await child.start()
+        return child

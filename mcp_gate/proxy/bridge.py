@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from mcp_gate.config.model import ToolFilter
 from mcp_gate.jsonrpc import (
     HANDSHAKE_PROTOCOL_VERSIONS,
     INVALID_REQUEST,
@@ -29,12 +30,13 @@ from mcp_gate.jsonrpc import (
 )
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import Channel
+from mcp_gate.proxy.client_streams import ClientStream
 from mcp_gate.proxy.headers import (
     PROTOCOL_VERSION_HEADER,
     SESSION_HEADER,
     add_event_stream_headers,
 )
-from mcp_gate.proxy.mcp_sessions import ClientStream, McpSession, SessionRegistry
+from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import KEEPALIVE, encode_event
 
@@ -46,16 +48,6 @@ OpenChannel = Callable[[], Awaitable[Channel]]
 
 def _accepts_event_stream(request: web.Request) -> bool:
     return "text/event-stream" in request.headers.get("Accept", "")
-
-
-async def _open_session(
-    registry: SessionRegistry, server: str, principal: Principal, open_channel: OpenChannel
-) -> McpSession:
-    registry.check_capacity(principal)
-    channel = await open_channel()
-    session = McpSession(server, principal, channel, registry.clock)
-    registry.add(session)
-    return session
 
 
 async def _stream_messages(
@@ -87,6 +79,8 @@ async def streamable_post(
     messages: list[Message],
     is_batch: bool,
     open_channel: OpenChannel,
+    tool_filter: ToolFilter | None = None,
+    credential: str = "",
 ) -> web.StreamResponse:
     session_id = request.headers.get(SESSION_HEADER)
     if session_id is None:
@@ -102,7 +96,9 @@ async def streamable_post(
                     "requested": request.headers.get(PROTOCOL_VERSION_HEADER),
                 },
             )
-        session = await _open_session(registry, server, principal, open_channel)
+        session = await registry.open_session(
+            server, principal, open_channel, tool_filter, credential
+        )
     else:
         found = registry.find(session_id, principal, server)
         if found is None:
@@ -167,8 +163,10 @@ async def legacy_open(
     principal: Principal,
     message_path: str,
     open_channel: OpenChannel,
+    tool_filter: ToolFilter | None = None,
+    credential: str = "",
 ) -> web.StreamResponse:
-    session = await _open_session(registry, server, principal, open_channel)
+    session = await registry.open_session(server, principal, open_channel, tool_filter, credential)
     stream = session.open_standalone_stream()
     endpoint = encode_event(f"{message_path}?sessionId={session.id}", event="endpoint")
     try:

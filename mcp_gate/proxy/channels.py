@@ -54,6 +54,9 @@ class ChannelClosedError(Exception):
 
 
 class Channel(Protocol):
+    # How the channel's log lines name their MCP session; set by the session that owns it.
+    session_label: str
+
     async def send(self, message: Message) -> None: ...
 
     async def receive(self) -> Message:
@@ -72,6 +75,7 @@ class QueueChannelBase:
         self._inbox: asyncio.Queue[Message | None] = asyncio.Queue(CHANNEL_QUEUE_MESSAGES)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.session_label = "-"
 
     async def receive(self) -> Message:
         if self._closed and self._inbox.empty():

@@ -9,10 +9,18 @@ backend message to the client stream it belongs to:
 - a progress notification goes to the stream of the request that asked for that token;
 - anything else the backend starts (requests such as sampling, notifications) goes to the
   standalone stream (the streamable GET stream, or the legacy SSE stream), or, while none
-  is open, to the newest request stream, or waits in a bounded backlog.
+  is open, to the newest request stream, or waits in a bounded backlog;
+- a response whose request stream is gone (its client left) is dropped: MCP transports
+  §Listening for Messages forbids responses on the standalone stream.
 
 A legacy SSE client has only the standalone stream, so it gets everything there.
-This module knows nothing of HTTP; fronts (`bridge.py`) turn streams into responses.
+The server's tool filter (`tool_filter.py`) applies here: a filtered `tools/call` is
+answered by the session itself, and `tools/list` results are filtered on the way back.
+A session whose backend ends (a crashed child) fails its pending requests and leaves the
+registry at once, freeing its owner's slot. The registry caps live sessions per principal
+(`sessions.maxPerUser`) and closes idle ones.
+This module knows nothing of HTTP; fronts (`bridge.py`) turn streams (`client_streams.py`)
+into responses.
 """
 
 from __future__ import annotations
@@ -21,16 +29,18 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import structlog
 
+from mcp_gate.config.model import ToolFilter
 from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_token_of
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
+from mcp_gate.proxy.client_streams import ClientStream
+from mcp_gate.proxy.tool_filter import check_call, filter_response, list_request_ids
 
 log = structlog.get_logger()
 
@@ -38,62 +48,46 @@ ReplyMode = Literal["stream", "json", "standalone"]
 
 # policy: server-initiated messages kept for a client that has no stream open yet.
 BACKLOG_MESSAGES = 256
-# policy: a stream whose client reads too slowly holds at most this many messages.
-STREAM_QUEUE_MESSAGES = 1024
-
-
-@dataclass(eq=False)
-class ClientStream:
-    """One client-facing stream of backend messages."""
-
-    pending_ids: set[RequestId] = field(default_factory=set)
-    progress_tokens: set[object] = field(default_factory=set)
-    # A JSON reply can carry only responses; other messages must find another stream.
-    takes_other_messages: bool = True
-    queue: asyncio.Queue[Message | None] = field(
-        default_factory=lambda: asyncio.Queue(STREAM_QUEUE_MESSAGES)
-    )
-
-    async def messages(
-        self, keepalive_seconds: float | None = None
-    ) -> AsyncIterator[Message | None]:
-        """Every message routed here until the stream or its session ends; with a
-        keep-alive interval, None after each quiet interval (time to send a comment)."""
-        while True:
-            try:
-                async with asyncio.timeout(keepalive_seconds):
-                    message = await self.queue.get()
-            except TimeoutError:
-                yield None
-                continue
-            if message is None:
-                return
-            yield message
-
-    def end(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
 
 
 class McpSession:
     """One bridged MCP session: owner, channel to the backend, and the client streams."""
 
     def __init__(
-        self, server: str, principal: Principal, channel: Channel, clock: Callable[[], float]
+        self,
+        server: str,
+        principal: Principal,
+        channel: Channel,
+        clock: Callable[[], float],
+        tool_filter: ToolFilter | None = None,
+        credential: str = "",
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # MCP transports: secure, non-deterministic
         self.server = server
         self.principal = principal
         self.channel = channel
+        # Fingerprint of the user token the backend was opened with ("" for none): a
+        # request carrying another token closes the session (web/mcp_user_tokens.py).
+        self.credential = credential
+        channel.session_label = self.id[:8]
         self._clock = clock
+        self._tool_filter = tool_filter
         self.last_active = clock()
         self._request_streams: list[ClientStream] = []
         self._standalone: ClientStream | None = None
+        # Requests whose responses go to the standalone stream (the legacy front).
+        self._standalone_ids: set[RequestId] = set()
+        # tools/list requests in flight, whose responses the tool filter trims.
+        self._list_ids: set[object] = set()
         self._backlog: deque[Message] = deque(maxlen=BACKLOG_MESSAGES)
         self._pump: asyncio.Task[None] | None = None
+        self._on_backend_gone: Callable[[McpSession], None] | None = None
         self.closed = asyncio.Event()
 
-    def start(self) -> None:
+    def start(self, on_backend_gone: Callable[[McpSession], None] | None = None) -> None:
+        """Start routing backend messages; `on_backend_gone` hears of a backend that ended
+        by itself (not of a session closed by the gate)."""
+        self._on_backend_gone = on_backend_gone
         self._pump = asyncio.create_task(self._run_pump(), name=f"mcp-session-{self.server}")
 
     def touch(self) -> None:
@@ -145,13 +139,38 @@ class McpSession:
             )
             # Registered before sending, so a fast reply cannot miss its stream.
             self._request_streams.append(stream)
+        elif requests:
+            self._standalone_ids.update(m["id"] for m in requests)
+        if self.closed.is_set():
+            # The backend ended before these could be sent: nothing will ever answer them.
+            if stream is not None:
+                self._fail(stream)
+            return stream
+        forwarded, refusals = self._apply_tool_filter(messages)
+        for refusal in refusals:
+            await self._route(refusal)
         try:
-            for message in messages:
+            for message in forwarded:
                 await self.channel.send(message)
         except ChannelClosedError:
             if stream is not None:
                 self._fail(stream)
         return stream
+
+    def _apply_tool_filter(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
+        """(messages to send on, answers the session gives itself to filtered calls)."""
+        if self._tool_filter is None:
+            return messages, []
+        forwarded: list[Message] = []
+        refusals: list[Message] = []
+        for message in messages:
+            refusal = check_call(self._tool_filter, message)
+            if refusal is None:
+                forwarded.append(message)
+            elif "id" in message:  # a notification-shaped call is dropped unanswered
+                refusals.append(refusal)
+        self._list_ids.update(list_request_ids(forwarded))
+        return forwarded, refusals
 
     async def _run_pump(self) -> None:
         try:
@@ -162,24 +181,38 @@ class McpSession:
             pass
         finally:
             self._finish()
+        # Reached only when the backend ended by itself (a cancelled pump stops above).
+        if self._on_backend_gone is not None:
+            self._on_backend_gone(self)
 
     async def _route(self, message: Message) -> None:
-        self.touch()
+        # policy: only the client's traffic counts as activity, or a backend that chats on
+        # its own (logs, list-changed) would keep an abandoned session alive forever.
         kind = kind_of(message)
         if kind == "response":
+            request_id = message.get("id")
+            if not isinstance(request_id, str | int | float):
+                log.info("backend_response_dropped", server=self.server, reason="no usable id")
+                return
+            if self._tool_filter is not None and self._list_ids:
+                message = filter_response(self._tool_filter, message, self._list_ids)
             for stream in self._request_streams:
-                if message.get("id") in stream.pending_ids:
-                    stream.pending_ids.discard(message["id"])
+                if request_id in stream.pending_ids:
+                    stream.pending_ids.discard(request_id)
                     await stream.queue.put(message)
                     if not stream.pending_ids:
                         stream.end()
                         self._request_streams.remove(stream)
                     return
+            if request_id not in self._standalone_ids:
+                log.debug("backend_response_dropped", server=self.server, reason="client gone")
+                return
+            self._standalone_ids.discard(request_id)
         elif kind == "notification":
             params = message.get("params")
             token = params.get("progressToken") if isinstance(params, dict) else None
             for stream in self._request_streams:
-                if token is not None and token in stream.progress_tokens:
+                if isinstance(token, str | int | float) and token in stream.progress_tokens:
                     await stream.queue.put(message)
                     return
         target = self._standalone or next(
@@ -199,11 +232,17 @@ class McpSession:
 
     def _finish(self) -> None:
         """The backend is gone: pending requests get errors, every stream ends."""
+        if self.closed.is_set():
+            return
         for stream in self._request_streams:
             self._fail(stream)
         self._request_streams.clear()
         if self._standalone is not None:
+            for request_id in self._standalone_ids:
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._standalone.queue.put_nowait(closed_error(request_id))
             self._standalone.end()
+        self._standalone_ids.clear()
         self.closed.set()
 
     async def aclose(self) -> None:
@@ -231,6 +270,10 @@ class SessionRegistry:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions: dict[str, McpSession] = {}
+        # Sessions being opened (their backend is starting), by principal id: they count
+        # against the cap already, so concurrent opens cannot overshoot it.
+        self._opening: Counter[str] = Counter()
+        self._closing: set[asyncio.Task[None]] = set()
         self.idle_timeout_seconds = idle_timeout_seconds
         self.max_per_user = max_per_user
         self.clock = clock
@@ -238,18 +281,50 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def sessions(self) -> list[McpSession]:
+        """The live sessions (for operations and tests)."""
+        return [s for s in self._sessions.values() if not s.closed.is_set()]
+
     def check_capacity(self, principal: Principal) -> None:
-        count = sum(1 for s in self._sessions.values() if s.principal.id == principal.id)
+        live = sum(1 for s in self.sessions() if s.principal.id == principal.id)
+        count = live + self._opening[principal.id]
         if count >= self.max_per_user:
             raise SessionLimitError(
                 f"you already have {count} open sessions (the limit is {self.max_per_user}); "
                 "close one or wait for an idle one to expire"
             )
 
+    async def open_session(
+        self,
+        server: str,
+        principal: Principal,
+        open_channel: Callable[[], Awaitable[Channel]],
+        tool_filter: ToolFilter | None = None,
+        credential: str = "",
+    ) -> McpSession:
+        """A new session on a fresh backend channel; SessionLimitError at the cap."""
+        self.check_capacity(principal)
+        self._opening[principal.id] += 1
+        try:
+            channel = await open_channel()
+        finally:
+            self._opening[principal.id] -= 1
+            if not self._opening[principal.id]:
+                del self._opening[principal.id]
+        session = McpSession(server, principal, channel, self.clock, tool_filter, credential)
+        self.add(session)
+        return session
+
     def add(self, session: McpSession) -> None:
         self._sessions[session.id] = session
-        session.start()
+        session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
+
+    def _backend_gone(self, session: McpSession) -> None:
+        if self._sessions.get(session.id) is session:
+            task = asyncio.create_task(self.close(session.id, "backend ended"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     def find(self, session_id: str, principal: Principal, server: str) -> McpSession | None:
         """The session, if it exists, is alive, and belongs to this principal and server."""
@@ -287,5 +362,6 @@ class SessionRegistry:
     async def close_all(self) -> None:
         await asyncio.gather(
             *(self.close(sid, "shutdown") for sid in list(self._sessions)),
+            *list(self._closing),
             return_exceptions=True,
         )

@@ -12,8 +12,10 @@ them from its stdout, one per line; stderr is for logs. Lifecycle of a child:
 - stderr lines go to the gate's log with server and session, at most
   `STDERR_LINES_PER_WINDOW` per `STDERR_WINDOW_SECONDS` (a chatty child cannot flood it);
 - stopped by closing stdin, then SIGTERM to the group, then SIGKILL after
-  `STDIO_TERMINATE_GRACE_SECONDS`; always waited for, so no zombie is left.
-A child that exits on its own ends the channel; the session fails its pending requests.
+  `STDIO_TERMINATE_GRACE_SECONDS`; always waited for, so no zombie is left; whatever is
+  left of its process group is killed once the leader is gone, so no orphan is left either.
+A child that exits on its own (or writes a line over `STDIO_LINE_LIMIT_BYTES`, and is
+stopped for it) ends the channel; the session fails its pending requests.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 import structlog
 
 from mcp_gate.errors import BackendUnavailableError
-from mcp_gate.jsonrpc import Message, parse_messages
+from mcp_gate.jsonrpc import Message, kind_of, parse_messages
 from mcp_gate.proxy.channels import ChannelClosedError, QueueChannelBase
 
 log = structlog.get_logger()
@@ -40,6 +42,10 @@ STDIO_LINE_LIMIT_BYTES = 64 * 1024 * 1024
 STDIO_TERMINATE_GRACE_SECONDS = 5.0
 STDERR_LINES_PER_WINDOW = 50
 STDERR_WINDOW_SECONDS = 10.0
+STDERR_LINE_CHARS = 2000
+# Once the child is dead its pipes close and the readers finish; this bounds the wait when
+# an escaped grandchild still holds them open.
+READER_DRAIN_SECONDS = 2.0
 
 # Variables a child may inherit from the gate: where programs are, who/where HOME is,
 # the locale and the cache dirs package runners need. None of them holds a secret.
@@ -87,7 +93,7 @@ class StdioChannel(QueueChannelBase):
         self._process: asyncio.subprocess.Process | None = None
         self._write_lock = asyncio.Lock()
         self._initialize_ids: set[object] = set()
-        self.session_label = "-"
+        self._readers: list[asyncio.Task[None]] = []
 
     @property
     def pid(self) -> int | None:
@@ -110,8 +116,10 @@ class StdioChannel(QueueChannelBase):
                 self.server, f"cannot start {self._argv[0]!r}: {exc.strerror}"
             ) from None
         log.info("backend_started", server=self.server, pid=self._process.pid)
-        self._spawn(self._read_stdout())
-        self._spawn(self._read_stderr())
+        self._readers = [
+            asyncio.create_task(self._read_stdout(), name=f"stdio-out-{self.server}"),
+            asyncio.create_task(self._read_stderr(), name=f"stdio-err-{self.server}"),
+        ]
 
     async def send(self, message: Message) -> None:
         process = self._process
@@ -136,7 +144,8 @@ class StdioChannel(QueueChannelBase):
             await self._terminate()
 
     async def _read_stdout(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         stdout = self._process.stdout
         try:
             while line := await stdout.readline():
@@ -146,24 +155,44 @@ class StdioChannel(QueueChannelBase):
                     log.warning("backend_output_invalid", server=self.server, pid=self.pid)
                     continue
                 for message in messages:
-                    if isinstance(message.get("id"), str | int):
-                        self._initialize_ids.discard(message["id"])
+                    request_id = message.get("id")
+                    if kind_of(message) == "response" and isinstance(request_id, str | int):
+                        self._initialize_ids.discard(request_id)
                     await self._deliver(message)
-        except (ValueError, asyncio.LimitOverrunError):
+        except ValueError:  # StreamReader.readline: a line over the limit
             log.warning("backend_message_too_large", server=self.server, pid=self.pid)
+            # policy: the stream cannot be resynchronised; a child still running would
+            # hold the session (and wait() below) forever.
+            await self._terminate()
         finally:
-            code = await self._process.wait()
-            log.info("backend_exited", server=self.server, pid=self.pid, exit_code=code)
             self._end()
+            code = self._process.returncode
+            if code is None:
+                code = await self._process.wait()
+            _kill_group(self._process.pid)
+            log.info(
+                "backend_exited",
+                server=self.server,
+                mcp_session=self.session_label,
+                pid=self.pid,
+                exit_code=code,
+            )
 
     async def _read_stderr(self) -> None:
-        assert self._process is not None and self._process.stderr is not None
+        assert self._process is not None
+        assert self._process.stderr is not None
+        stderr = self._process.stderr
         window_start, lines, dropped = time.monotonic(), 0, 0
-        while line := await self._process.stderr.readline():
+        while True:
+            try:
+                line = await stderr.readline()
+            except ValueError:  # an overlong line: the reader skipped it
+                line = b"[line too long]\n"
+            if not line:
+                break
             now = time.monotonic()
             if now - window_start > STDERR_WINDOW_SECONDS:
-                if dropped:
-                    log.warning("backend_stderr_suppressed", server=self.server, lines=dropped)
+                self._log_suppressed(dropped)
                 window_start, lines, dropped = now, 0, 0
             lines += 1
             if lines > STDERR_LINES_PER_WINDOW:
@@ -173,29 +202,53 @@ class StdioChannel(QueueChannelBase):
                 "backend_stderr",
                 server=self.server,
                 mcp_session=self.session_label,
-                line=line.decode("utf-8", "replace").rstrip()[:2000],
+                line=line.decode("utf-8", "replace").rstrip()[:STDERR_LINE_CHARS],
+            )
+        self._log_suppressed(dropped)
+
+    def _log_suppressed(self, dropped: int) -> None:
+        if dropped:
+            log.warning(
+                "backend_stderr_suppressed",
+                server=self.server,
+                mcp_session=self.session_label,
+                lines=dropped,
             )
 
     async def _terminate(self) -> None:
         process = self._process
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        if process.stdin is not None:
-            process.stdin.close()
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                async with asyncio.timeout(STDIO_TERMINATE_GRACE_SECONDS):
-                    await process.wait()
+        if process.returncode is None:
+            if process.stdin is not None:
+                process.stdin.close()
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                _signal_group(process.pid, sig)
+                try:
+                    async with asyncio.timeout(STDIO_TERMINATE_GRACE_SECONDS):
+                        await process.wait()
                     break
-            except TimeoutError:
-                continue
+                except TimeoutError:
+                    continue
         # The group may hold grandchildren that outlived the leader.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
 
     async def aclose(self) -> None:
         self._end()
         await self._terminate()
+        # The readers end by themselves once the child is gone (and log its exit).
+        if self._readers:
+            _, stuck = await asyncio.wait(self._readers, timeout=READER_DRAIN_SECONDS)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*stuck, return_exceptions=True)
         await self._cancel_tasks()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _kill_group(pgid: int) -> None:
+    _signal_group(pgid, signal.SIGKILL)

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from typing import Annotated
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp_types import CreateMessageResult, SamplingMessage, TextContent
@@ -26,6 +29,7 @@ from mcp_types import CreateMessageResult, SamplingMessage, TextContent
 GREETING_URI = "test://greeting"
 GREETING_TEXT = "Hello from py_server"
 ASK_LLM_MAX_TOKENS = 100
+HANG_CANCELLED = "hang: cancelled by the client"
 
 server = MCPServer("py-server", version="1.0.0", log_level="WARNING")
 
@@ -75,6 +79,31 @@ def whoami(ctx: Context) -> str:
     """Return, as a JSON object, the HTTP headers this request carried (`{}` on stdio)."""
     headers = ctx.headers or {}
     return json.dumps({name.lower(): value for name, value in headers.items()}, sort_keys=True)
+
+
+@server.tool()
+def pid() -> int:
+    """Return this server's process id (which child a stdio session got)."""
+    return os.getpid()
+
+
+@server.tool()
+def crash(exit_code: int = 3) -> str:
+    """Exit the process at once, mid-call, without answering (a crashing stdio child)."""
+    os._exit(exit_code)
+
+
+@server.tool()
+async def hang(ctx: Context) -> str:
+    """Report progress 1 of 1, then never return (a call to interrupt from outside); when
+    the client cancels it, say so on stderr."""
+    await ctx.report_progress(1, 1, "hanging")
+    try:
+        await anyio.sleep_forever()
+    except anyio.get_cancelled_exc_class():
+        print(HANG_CANCELLED, file=sys.stderr, flush=True)
+        raise
+    return "unreachable"
 
 
 @server.resource(GREETING_URI, name="greeting", mime_type="text/plain")

@@ -1,0 +1,52 @@
+"""A client-facing stream of backend messages: what one HTTP response of a bridged session
+carries (a POST's SSE or JSON reply, the standalone GET stream, a legacy SSE stream).
+
+`McpSession` (mcp_sessions.py) decides which messages go to which stream; the fronts
+(bridge.py) drain a stream into a response. A stream knows the requests it still waits
+answers for and the progress tokens it carries; it knows nothing of HTTP or backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from mcp_gate.jsonrpc import Message, RequestId
+
+# policy: a stream whose client reads too slowly holds at most this many messages.
+STREAM_QUEUE_MESSAGES = 1024
+
+
+@dataclass(eq=False)
+class ClientStream:
+    """One client-facing stream of backend messages."""
+
+    pending_ids: set[RequestId] = field(default_factory=set)
+    progress_tokens: set[object] = field(default_factory=set)
+    # A JSON reply can carry only responses; other messages must find another stream.
+    takes_other_messages: bool = True
+    queue: asyncio.Queue[Message | None] = field(
+        default_factory=lambda: asyncio.Queue(STREAM_QUEUE_MESSAGES)
+    )
+
+    async def messages(
+        self, keepalive_seconds: float | None = None
+    ) -> AsyncIterator[Message | None]:
+        """Every message routed here until the stream or its session ends; with a
+        keep-alive interval, None after each quiet interval (time to send a comment)."""
+        while True:
+            try:
+                async with asyncio.timeout(keepalive_seconds):
+                    message = await self.queue.get()
+            except TimeoutError:
+                yield None
+                continue
+            if message is None:
+                return
+            yield message
+
+    def end(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
