@@ -25,6 +25,7 @@ from mcp_gate.appkeys import (
     HTTP_CLIENT,
     METRICS,
     SESSIONS,
+    STANDALONE_STREAMS,
     STORE,
 )
 from mcp_gate.browser_logins import BrowserLoginStore
@@ -76,6 +77,7 @@ def create_app(
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    app[STANDALONE_STREAMS] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
@@ -85,7 +87,14 @@ def create_app(
         app.cleanup_ctx.append(_authorization_server(cimd_fetcher))
     app.cleanup_ctx.append(_sessions)
     app.on_startup.append(_warn_open_servers)
+    app.on_shutdown.append(_end_standalone_streams)
     return app
+
+
+async def _end_standalone_streams(app: web.Application) -> None:
+    """Shutdown: streams that carry no request in flight end now; POSTs get the grace."""
+    for task in list(app[STANDALONE_STREAMS]):
+        task.cancel()
 
 
 async def _warn_open_servers(app: web.Application) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 import aiohttp
@@ -26,5 +27,7 @@ BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
+# Handlers serving standalone streams (streamable GET, legacy SSE): cut at shutdown.
+STANDALONE_STREAMS = web.AppKey("standalone_streams", set[asyncio.Task[object]])
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -39,6 +39,7 @@ from mcp_gate.jsonrpc import (
 )
 from mcp_gate.proxy.headers import PROTOCOL_VERSION_HEADER, SESSION_HEADER, is_event_stream
 from mcp_gate.proxy.sse import SseParser
+from mcp_gate.proxy.upstream import request_body
 
 log = structlog.get_logger()
 
@@ -186,7 +187,10 @@ class StreamableHttpChannel(QueueChannelBase):
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 response = await self._http.post(
-                    self._url, data=body, headers=self._request_headers(), allow_redirects=False
+                    self._url,
+                    data=request_body(body),
+                    headers=self._request_headers(),
+                    allow_redirects=False,
                 )
         except TimeoutError:
             await self._refuse(message, "backend did not answer in time")
@@ -341,7 +345,7 @@ class SseChannel(QueueChannelBase):
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 async with self._http.post(
-                    self._endpoint, data=json.dumps(message).encode(), headers=headers
+                    self._endpoint, data=request_body(json.dumps(message).encode()), headers=headers
                 ) as response:
                     await response.read()
                     status = response.status

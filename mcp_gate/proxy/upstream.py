@@ -10,6 +10,7 @@ open). A client that goes away cancels the handler, which closes the upstream re
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable, Mapping
 
 import aiohttp
@@ -17,6 +18,16 @@ from aiohttp import web
 
 from mcp_gate.errors import BackendTimeoutError, BackendUnavailableError
 from mcp_gate.proxy.headers import build_downstream_headers, is_event_stream
+
+# aiohttp writes a bytes body in one go and warns above 1 MiB; a file-like body is
+# written in chunks, yielding to the event loop between them.
+_CHUNKED_BODY_BYTES = 1024 * 1024
+
+
+def request_body(body: bytes | None) -> bytes | io.BytesIO | None:
+    """The body as aiohttp should send it: large ones as a stream (still with a length)."""
+    return io.BytesIO(body) if body and len(body) > _CHUNKED_BODY_BYTES else body
+
 
 # An upstream 401/403 means the gate's own credentials for the backend were refused; the
 # client could do nothing about it, and the upstream's challenge must not reach it.
@@ -36,7 +47,7 @@ async def open_upstream(
     try:
         async with asyncio.timeout(timeout_seconds):
             return await http.request(
-                method, url, headers=headers, data=body, allow_redirects=False
+                method, url, headers=headers, data=request_body(body), allow_redirects=False
             )
     except TimeoutError:
         raise BackendTimeoutError(server, f"no response within {timeout_seconds:g}s") from None

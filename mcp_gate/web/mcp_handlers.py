@@ -9,11 +9,22 @@ Nothing here speaks MCP beyond checking that a body is JSON-RPC.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTHENTICATOR, BACKENDS, BINDINGS, CONFIG, PRINCIPAL, SESSIONS
+from mcp_gate.appkeys import (
+    AUTHENTICATOR,
+    BACKENDS,
+    BINDINGS,
+    CONFIG,
+    PRINCIPAL,
+    SESSIONS,
+    STANDALONE_STREAMS,
+)
 from mcp_gate.jsonrpc import (
     INVALID_REQUEST,
     InvalidMessageError,
@@ -115,8 +126,31 @@ def _message_path(request: web.Request, name: str) -> str:
     return f"{request.app[CONFIG].proxy.base_path}/{name}/message"
 
 
+@contextlib.contextmanager
+def _standalone_stream(request: web.Request) -> Iterator[None]:
+    """Registers a handler that holds a standalone stream open, so shutdown can end it.
+
+    Such a stream carries no request in flight; ending it at shutdown (instead of after
+    the grace period) lets its client reconnect elsewhere and its session's child stop."""
+    task = asyncio.current_task()
+    streams = request.app[STANDALONE_STREAMS]
+    if task is not None:
+        streams.add(task)
+    try:
+        yield
+    finally:
+        streams.discard(task)  # type: ignore[arg-type]
+
+
 async def handle_mcp(request: web.Request) -> web.StreamResponse:
     """Streamable HTTP front, every backend type."""
+    if request.method == "GET":
+        with _standalone_stream(request):
+            return await _handle_mcp(request)
+    return await _handle_mcp(request)
+
+
+async def _handle_mcp(request: web.Request) -> web.StreamResponse:
     try:
         call = await _prepare(request, with_body=request.method == "POST")
         backend, principal = call.backend, call.principal
@@ -161,6 +195,11 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
 
 async def handle_sse(request: web.Request) -> web.StreamResponse:
     """Legacy HTTP+SSE front: the stream."""
+    with _standalone_stream(request):
+        return await _handle_sse(request)
+
+
+async def _handle_sse(request: web.Request) -> web.StreamResponse:
     try:
         call = await _prepare(request, with_body=False)
         backend, principal = call.backend, call.principal

@@ -9,6 +9,7 @@ upstream `WWW-Authenticate`, upstream 401/403 as 502, SSE event by event with
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -408,3 +409,20 @@ async def test_client_disconnect_closes_the_upstream_request(
             assert (await read_event(response))["event"] == "tick"
             response.close()
         assert await _closed_streams(http, own_echo, at_least=1) == 1
+
+
+async def test_a_body_of_several_mebibytes_reaches_the_backend_intact(gate: RunningGate) -> None:
+    """reference §3.4 (bodies pass through unchanged); sent to the backend in chunks."""
+    text = "x" * (3 * 1024 * 1024)
+    message = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"text": text}}
+    async with (
+        aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+        http.post(
+            gate.url("/echo/mcp"),
+            headers={**JSON_HEADERS, "Content-Type": "application/json"},
+            data=io.BytesIO(json.dumps(message).encode()),
+        ) as response,
+    ):
+        echoed = await response.json()
+    assert response.status == 200
+    assert json.loads(echoed["body"]) == message

@@ -8,12 +8,13 @@ backends"; issue 4 §1, §4, §5.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
-from mcp_gate.appkeys import SESSIONS
+from mcp_gate.appkeys import SESSIONS, STANDALONE_STREAMS
 from mcp_gate.config.model import Secret
 from mcp_gate.proxy.stdio import INHERITED_VARIABLES, STDERR_LINES_PER_WINDOW
 from tests.fixtures.gate import running_gate
@@ -176,3 +177,28 @@ async def test_every_session_gets_a_child_of_its_own_in_a_group_of_its_own() -> 
             await session.delete()
     assert len(set(pids)) == 3
     assert started == set(pids)
+
+
+async def test_shutdown_ends_open_streams_at_once_and_stops_their_children(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DESIGN §5 (SIGTERM drains streams and stops children): a client holding its GET
+    stream open does not hold shutdown for the grace period; its child is stopped."""
+    monkeypatch.setattr("mcp_gate.serve.SHUTDOWN_GRACE_SECONDS", 600.0)
+    config = stdio_gate_config(py_stdio())
+    gate_cm = running_gate(config)
+    gate = await gate_cm.__aenter__()
+    try:
+        async with sdk_client(gate.url("/py/mcp"), ALICE) as client:
+            result = await client.call_tool("pid", {})
+            pid = int(result.structured_content["result"])  # type: ignore[index]
+            await wait_until(
+                lambda: bool(gate.app[STANDALONE_STREAMS]), "the client's GET stream to open"
+            )
+            async with asyncio.timeout(30):  # far below the 600 s grace set above
+                await gate_cm.__aexit__(None, None, None)
+            gate_cm = None
+    finally:
+        if gate_cm is not None:
+            await gate_cm.__aexit__(None, None, None)
+    assert is_gone(pid)
