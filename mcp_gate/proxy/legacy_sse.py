@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import structlog
 from aiohttp import web
 
 from mcp_gate.config.model import ToolFilter
@@ -36,6 +38,8 @@ from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import SseParser, encode_event
 from mcp_gate.proxy.tool_filter import check_call, filter_event, list_request_ids
 from mcp_gate.proxy.upstream import open_upstream, relay_response
+
+log = structlog.get_logger()
 
 # policy: backend events waiting for a slow client before the backend is read no further.
 FILTERED_STREAM_EVENTS = 256
@@ -75,9 +79,16 @@ async def open_sse_stream(
                     yield event.raw
                     continue
                 backend_endpoint = urljoin(upstream_url, event.data.strip())
-                query = urlsplit(backend_endpoint).query
+                if not _same_origin(backend_endpoint, upstream_url):
+                    # policy: the configured headers (credentials) go to the backend's own
+                    # origin only; an endpoint elsewhere ends the stream.
+                    log.warning("backend_endpoint_refused", server=backend.name)
+                    return
+                # reference §3.1 keeps the query opaque; a backend that names its session
+                # in the path alone gets a gate-minted key, so sessions never share one.
+                query = urlsplit(backend_endpoint).query or f"sessionId={secrets.token_urlsafe(24)}"
                 await bindings.bind(backend.name, query, principal, target=backend_endpoint)
-                public = f"{message_path}?{query}" if query else message_path
+                public = f"{message_path}?{query}"
                 yield encode_event(public, event="endpoint", event_id=event.id)
                 if tool_filter is not None:
                     async for out in _relay_filtered(backend, query, tool_filter, parser, chunks):
@@ -93,6 +104,11 @@ async def open_sse_stream(
     return await relay_response(
         request, upstream, backend.name, backend.config.timeout_seconds, rewrite_chunks=rewrite
     )
+
+
+def _same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
 async def _relay_filtered(

@@ -267,3 +267,44 @@ async def test_two_tokens_of_one_service_auth_entry_do_not_share_sessions(
             },
         ) as response:
             assert response.status == 404
+
+
+async def _endpoint_of(http: aiohttp.ClientSession, url: str) -> str | None:
+    """The endpoint event the gate relays on a legacy stream, or None if the stream ends."""
+    async with http.get(url, headers={"Accept": "text/event-stream"}) as response:
+        async for line in response.content:
+            text = line.decode().strip()
+            if text.startswith("data: ") and "message" in text:
+                return text.removeprefix("data: ")
+            if text == "event: request":
+                return None
+    return None
+
+
+async def test_a_backend_session_named_in_the_path_gets_a_key_of_its_own(
+    echo_headers_server: RunningServer, http: aiohttp.ClientSession
+) -> None:
+    """reference §3.1: the query stays opaque; an endpoint with its session in the path alone
+    gets a gate-minted key, so two streams never share one and POSTs reach the right path."""
+    backend = f"{echo_headers_server.url}/sse?events=1&hold=1&endpoint=/messages/abc123"
+    server = remote("legacy", "sse", backend)
+    async with running_gate(make_config({"legacy": server})) as gate:
+        first = await _endpoint_of(http, gate.url("/legacy/sse"))
+        second = await _endpoint_of(http, gate.url("/legacy/sse"))
+        assert first is not None
+        assert second is not None
+        assert first != second
+        assert first.startswith("/legacy/message?sessionId=")
+        async with http.post(gate.url(first), json={"jsonrpc": "2.0", "method": "n"}) as answer:
+            echoed = await answer.json()
+    assert echoed["path"] == "/messages/abc123"
+
+
+async def test_an_endpoint_on_another_origin_ends_the_stream(
+    echo_headers_server: RunningServer, http: aiohttp.ClientSession
+) -> None:
+    """policy: configured credentials go to the backend's own origin only."""
+    backend = f"{echo_headers_server.url}/sse?events=1&endpoint=http://127.0.0.2:9/steal"
+    server = remote("legacy", "sse", backend, headers={"X-Key": Secret("backend-key")})
+    async with running_gate(make_config({"legacy": server})) as gate:
+        assert await _endpoint_of(http, gate.url("/legacy/sse")) is None

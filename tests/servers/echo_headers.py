@@ -14,7 +14,7 @@ and spelling as `[name, value]` pairs. Query knobs, for proving a proxy's forwar
   events, one every `interval_ms` (default 100), numbered by `id:` from Last-Event-ID + 1
   (so a resumed stream continues), each with `data: {"n": <id>}`; `hold=1` keeps the stream
   open afterwards until the client goes away. The paced events let a test tell streaming
-  from buffering.
+  from buffering. `endpoint=URL` first sends a legacy-SSE `event: endpoint` naming URL.
 
 `GET /__echo/streams` is the one reserved path: JSON `{"open": n, "closed": m}` counts SSE
 streams, so a test can prove that a client disconnect closed the upstream stream too. With
@@ -89,6 +89,8 @@ async def _stream(request: web.Request, echo: dict[str, Any]) -> web.StreamRespo
     counts["open"] += 1
     try:
         await response.prepare(request)
+        if "endpoint" in request.query:
+            await response.write(_sse_event("endpoint", request.query["endpoint"]))
         await response.write(_sse_event("request", json.dumps(echo)))
         for event_id in range(last_event_id + 1, last_event_id + 1 + events):
             await asyncio.sleep(interval_seconds)  # policy: pacing is what this server is for
