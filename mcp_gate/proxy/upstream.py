@@ -69,6 +69,10 @@ async def relay_response(
             raise BackendUnavailableError(
                 server, f"backend refused the gate's credentials (HTTP {upstream.status})"
             )
+        if 300 <= upstream.status < 400:
+            # policy: redirects are not followed (they could lead the configured
+            # credentials elsewhere) and a Location of the backend means nothing to clients.
+            raise BackendUnavailableError(server, f"backend redirected (HTTP {upstream.status})")
         headers = build_downstream_headers(upstream.headers)
         if not is_event_stream(upstream.headers.get("Content-Type")):
             try:

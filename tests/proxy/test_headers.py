@@ -426,3 +426,15 @@ async def test_a_body_of_several_mebibytes_reaches_the_backend_intact(gate: Runn
         echoed = await response.json()
     assert response.status == 200
     assert json.loads(echoed["body"]) == message
+
+
+async def test_an_upstream_redirect_is_a_bad_gateway(echo_headers_server: RunningServer) -> None:
+    """policy: the gate follows no redirect and passes none on (its Location is the backend's)."""
+    url = f"{echo_headers_server.url}/mcp?status=307&header=Location:/elsewhere"
+    async with running_gate(
+        make_config({"moved": remote("moved", "streamable-http", url)})
+    ) as gate:
+        response, body = await _post(gate, "moved")
+    assert response.status == 502
+    assert b"redirected" in body
+    assert "Location" not in response.headers
