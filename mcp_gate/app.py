@@ -92,7 +92,7 @@ def create_app(
 
 
 async def _end_standalone_streams(app: web.Application) -> None:
-    """Shutdown: streams that carry no request in flight end now; POSTs get the grace."""
+    """Shutdown: bridged GET streams (no response rides them) end now; the rest drain."""
     for task in list(app[STANDALONE_STREAMS]):
         task.cancel()
 

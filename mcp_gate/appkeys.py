@@ -27,7 +27,7 @@ BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
-# Handlers serving standalone streams (streamable GET, legacy SSE): cut at shutdown.
+# Handlers of bridged GET streams, ended at shutdown without waiting (mcp_handlers.py).
 STANDALONE_STREAMS = web.AppKey("standalone_streams", set[asyncio.Task[object]])
 
 PRINCIPAL = web.RequestKey("principal", Principal)

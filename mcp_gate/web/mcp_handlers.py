@@ -127,11 +127,13 @@ def _message_path(request: web.Request, name: str) -> str:
 
 
 @contextlib.contextmanager
-def _standalone_stream(request: web.Request) -> Iterator[None]:
-    """Registers a handler that holds a standalone stream open, so shutdown can end it.
+def _cut_at_shutdown(request: web.Request) -> Iterator[None]:
+    """Registers a handler whose stream shutdown may end at once, without the grace period.
 
-    Such a stream carries no request in flight; ending it at shutdown (instead of after
-    the grace period) lets its client reconnect elsewhere and its session's child stop."""
+    Only the GET stream of a bridged session qualifies: the gate routes no response onto
+    it, so nothing in flight is lost, and ending it lets the session's child stop. Other
+    streams may carry responses (legacy SSE streams, resumed pass-through GET streams) and
+    drain for the grace period instead."""
     task = asyncio.current_task()
     streams = request.app[STANDALONE_STREAMS]
     if task is not None:
@@ -144,13 +146,6 @@ def _standalone_stream(request: web.Request) -> Iterator[None]:
 
 async def handle_mcp(request: web.Request) -> web.StreamResponse:
     """Streamable HTTP front, every backend type."""
-    if request.method == "GET":
-        with _standalone_stream(request):
-            return await _handle_mcp(request)
-    return await _handle_mcp(request)
-
-
-async def _handle_mcp(request: web.Request) -> web.StreamResponse:
     try:
         call = await _prepare(request, with_body=request.method == "POST")
         backend, principal = call.backend, call.principal
@@ -185,7 +180,8 @@ async def _handle_mcp(request: web.Request) -> web.StreamResponse:
                 credential.fingerprint,
             )
         if request.method == "GET":
-            return await bridge.streamable_get(request, registry, backend.name, principal)
+            with _cut_at_shutdown(request):
+                return await bridge.streamable_get(request, registry, backend.name, principal)
         return await bridge.streamable_delete(request, registry, backend.name, principal)
     except _Refused as refused:
         return refused.response
@@ -195,11 +191,6 @@ async def _handle_mcp(request: web.Request) -> web.StreamResponse:
 
 async def handle_sse(request: web.Request) -> web.StreamResponse:
     """Legacy HTTP+SSE front: the stream."""
-    with _standalone_stream(request):
-        return await _handle_sse(request)
-
-
-async def _handle_sse(request: web.Request) -> web.StreamResponse:
     try:
         call = await _prepare(request, with_body=False)
         backend, principal = call.backend, call.principal
