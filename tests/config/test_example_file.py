@@ -24,7 +24,8 @@ def test_example_config_loads_with_every_server_and_redacts_its_secrets():
     """Policy (issue 6): config.example.yaml is complete and loads clean with check-config."""
     config = load_config(EXAMPLE, ENVIRON)
     assert set(config.servers) == {"time", "notion", "legacy"}
-    assert config.proxy.auth is not None and config.proxy.auth.storage == "redis"
+    assert config.proxy.auth is not None
+    assert config.proxy.auth.storage == "redis"
     rendered = render_effective_config(config)
     for name, value in ENVIRON.items():
         if name != "GOOGLE_CLIENT_ID":

@@ -258,7 +258,7 @@ async def test_gate_process_drains_and_exits_cleanly_on_signal(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        await async_wait_for_port(port, timeout=STOP_WAIT_SECONDS)
+        await async_wait_for_port(port, within_seconds=STOP_WAIT_SECONDS)
         async with (
             aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
             http.get(

@@ -9,7 +9,7 @@ from tests.fixtures.ports import free_port
 
 
 async def test_metrics_count_requests_by_route_and_backend_failures():
-    """Policy (DESIGN §2 `/metrics`): requests by route and status; 502s by server, no user labels."""
+    """Policy (DESIGN §2 `/metrics`): requests by route and status, 502s by server."""
     dead = remote("dead", "streamable-http", f"http://127.0.0.1:{free_port()}/mcp")
     async with running_gate(make_config({"dead": dead})) as gate, aiohttp.ClientSession() as http:
         await (await http.get(gate.url("/health"))).read()
