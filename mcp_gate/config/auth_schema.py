@@ -24,7 +24,8 @@ from mcp_gate.config.model import (
     StorageKind,
 )
 from mcp_gate.config.section import Section
-from mcp_gate.config.values import is_http_url, is_loopback_host, is_tls_url, resolve
+from mcp_gate.config.values import is_http_url, resolve
+from mcp_gate.loopback import is_loopback_host, is_tls_or_loopback_url
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
@@ -130,7 +131,7 @@ def _idp(auth: Section, base_url: str) -> IdpConfig:
         section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
     discovery_url = section.text("discoveryUrl") or None
     if discovery_url is not None and not (
-        is_tls_url(discovery_url) and discovery_url.endswith(DISCOVERY_SUFFIX)
+        is_tls_or_loopback_url(discovery_url) and discovery_url.endswith(DISCOVERY_SUFFIX)
     ):
         # policy: the IdP gets the client secret; only TLS, or a loopback test provider.
         section.ctx.error(

@@ -12,7 +12,8 @@ from typing import Literal
 
 from mcp_gate.config.model import Secret, ServiceAuth, UserAuthentication
 from mcp_gate.config.section import Section
-from mcp_gate.config.values import TOKEN_PLACEHOLDER, Context, is_http_url, is_tls_url, resolve
+from mcp_gate.config.values import TOKEN_PLACEHOLDER, Context, is_http_url, resolve
+from mcp_gate.loopback import is_tls_or_loopback_url
 
 SERVICE_AUTH_KEYS = ("type", "tokens", "username", "password")
 SERVICE_AUTH_UNSUPPORTED = {
@@ -99,7 +100,7 @@ def parse_user_authentication(
             section.need(key, "type: oauth connects the user's account with the service's OAuth")
         for key in ("authorizationUrl", "tokenUrl"):
             url = section.text(key)
-            if url and not is_tls_url(url):
+            if url and not is_tls_or_loopback_url(url):
                 # policy: the service gets our client secret; only TLS (http only on loopback).
                 section.ctx.error(section.at(key), "must be an https URL (http only on loopback)")
     wrapper = section.text("tokenFormat") or None

@@ -8,7 +8,6 @@ Knows nothing of which key means what: `section.py` and the `*_schema.py` module
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections.abc import Mapping
@@ -228,20 +227,3 @@ def escape_dollars(text: str) -> str:
 def is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_tls_url(url: str) -> bool:
-    """https, or plain http to a loopback host (local test servers)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and is_loopback_host(parts.hostname or "")

@@ -23,7 +23,7 @@ from mcp_gate.idp.allowlist import verify_identity_allowed
 from mcp_gate.idp.errors import LoginRefusedError
 from mcp_gate.idp.identity import Identity
 from mcp_gate.idp.login_request import build_redirect_uri
-from mcp_gate.idp.upstream import is_loopback_host
+from mcp_gate.loopback import is_loopback_host
 
 DEV_LOGIN_PATH = "/oauth/dev-login"
 MAX_EMAIL_LENGTH = 254  # RFC 5321 §4.5.3.1.3 path limit, less the angle brackets

@@ -7,14 +7,13 @@ request or response body in an error (they may hold codes or tokens).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from mcp_gate.idp.errors import IdpError, IdpFailure
+from mcp_gate.loopback import is_tls_or_loopback_url
 
 # policy: an IdP that has not answered in 10 s will not; the user is waiting on a redirect.
 IDP_HTTP_TIMEOUT_SECONDS = 10.0
@@ -24,25 +23,11 @@ IDP_MAX_BODY_BYTES = 1024 * 1024
 _TIMEOUT = aiohttp.ClientTimeout(total=IDP_HTTP_TIMEOUT_SECONDS)
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for `localhost` and loopback IP literals (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_allowed_idp_url(url: str) -> bool:
     """https anywhere; plain http only to a loopback host (local test providers)."""
     # policy: the token request carries the client secret, which must not cross a network
     # in clear text (RFC 6749 §2.3.1 requires TLS for it); discovery and JWKS likewise.
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and is_loopback_host(parts.hostname or "")
+    return is_tls_or_loopback_url(url)
 
 
 async def get_json(http: aiohttp.ClientSession, url: str, failure: IdpFailure) -> dict[str, object]:

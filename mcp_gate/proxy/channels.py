@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import aiohttp
@@ -134,8 +134,8 @@ async def _relay_sse_messages(
                 await deliver(message)  # type: ignore[operator]
 
 
-class StreamableHttpChannel(QueueChannelBase):
-    """One backend session over the streamable HTTP transport, message by message."""
+class HttpChannelBase(QueueChannelBase):
+    """A channel to a remote backend: its URL and the headers the config gives it."""
 
     def __init__(
         self,
@@ -149,6 +149,13 @@ class StreamableHttpChannel(QueueChannelBase):
         self._http = http
         self._url = url
         self._headers = dict(headers)
+
+
+class StreamableHttpChannel(HttpChannelBase):
+    """One backend session over the streamable HTTP transport, message by message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._session_id: str | None = None
         self._protocol_version: str | None = None
         self._initialize_ids: set[object] = set()
@@ -263,21 +270,11 @@ class StreamableHttpChannel(QueueChannelBase):
                     response.release()
 
 
-class SseChannel(QueueChannelBase):
+class SseChannel(HttpChannelBase):
     """One backend session over the 2024-11-05 HTTP+SSE transport."""
 
-    def __init__(
-        self,
-        http: aiohttp.ClientSession,
-        server: str,
-        url: str,
-        headers: Mapping[str, str],
-        timeout_seconds: float,
-    ) -> None:
-        super().__init__(server, timeout_seconds)
-        self._http = http
-        self._url = url
-        self._headers = dict(headers)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._endpoint: str | None = None
 
     async def connect(self) -> None:
