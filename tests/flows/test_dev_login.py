@@ -7,6 +7,7 @@ form at `/oauth/dev-login`, and refuses to start when it would be reachable off 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import unescape
 
 import aiohttp
@@ -15,11 +16,13 @@ from yarl import URL
 
 from mcp_gate.app import create_app
 from mcp_gate.config.model import AuthConfig, IdpConfig
+from mcp_gate.demo import demo_config
 from mcp_gate.errors import ConfigError
 from tests.fixtures.gate import make_config, remote, running_gate
 from tests.fixtures.mcp_clients import streamable_client
 from tests.fixtures.oauth_client import Pkce, authorization_url, exchange_code, register, request
 from tests.fixtures.oauth_flow import Browser
+from tests.fixtures.ports import free_port
 
 _STATE = re.compile(r'<input type="hidden" name="state" value="([^"]*)">')
 DEV_AUTH = AuthConfig(idp=IdpConfig(provider="dev"), allowed_domains=("example.com",))
@@ -125,3 +128,27 @@ async def test_dev_login_form_does_not_exist_with_a_real_provider(
         )
     assert answer.status == 404
     assert posted.status == 404
+
+
+async def test_the_embedded_demo_config_serves_the_time_server_after_a_dev_login():
+    """README's first command (`mcp-gate serve` with no config): memory storage, the dev
+    login and PyPI's mcp-server-time over stdio, reached by an OAuth client."""
+    demo = demo_config()
+    port = free_port()
+    proxy = replace(demo.proxy, addr=f"127.0.0.1:{port}", base_url=f"http://127.0.0.1:{port}")
+    async with running_gate(replace(demo, proxy=proxy)) as gate:
+        client = await register(gate.base_url)
+        pkce = Pkce.new()
+        status, callback, _ = await _sign_in(gate, Browser(), client, pkce, "erin@example.org")
+        assert status == 200
+        assert callback is not None
+        tokens = await exchange_code(gate.base_url, client, callback.query["code"], pkce)
+        headers = {"Authorization": f"Bearer {tokens.access_token}"}
+        async with streamable_client(gate.url("/time/mcp"), headers) as mcp:
+            tools = {tool.name for tool in (await mcp.list_tools()).tools}
+            result = await mcp.call_tool("get_current_time", {"timezone": "UTC"})
+    assert demo.proxy.addr == "127.0.0.1:8080"
+    assert demo.proxy.auth is not None
+    assert demo.proxy.auth.storage == "memory"
+    assert {"get_current_time", "convert_time"} <= tools
+    assert '"timezone": "UTC"' in result.content[0].text
