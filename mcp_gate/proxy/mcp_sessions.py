@@ -273,6 +273,9 @@ class SessionRegistry:
         # Sessions being opened (their backend is starting), by principal id: they count
         # against the cap already, so concurrent opens cannot overshoot it.
         self._opening: Counter[str] = Counter()
+        # Live sessions by principal id, kept as they open and close: the cap check is
+        # then constant time, however many sessions the process holds.
+        self._live: Counter[str] = Counter()
         self._closing: set[asyncio.Task[None]] = set()
         self.idle_timeout_seconds = idle_timeout_seconds
         self.max_per_user = max_per_user
@@ -286,8 +289,9 @@ class SessionRegistry:
         return [s for s in self._sessions.values() if not s.closed.is_set()]
 
     def check_capacity(self, principal: Principal) -> None:
-        live = sum(1 for s in self.sessions() if s.principal.id == principal.id)
-        count = live + self._opening[principal.id]
+        if self.max_per_user <= 0:
+            return  # `maxPerUser: 0` means no limit (docs/config.md)
+        count = self._live[principal.id] + self._opening[principal.id]
         if count >= self.max_per_user:
             raise SessionLimitError(
                 f"you already have {count} open sessions (the limit is {self.max_per_user}); "
@@ -317,6 +321,7 @@ class SessionRegistry:
 
     def add(self, session: McpSession) -> None:
         self._sessions[session.id] = session
+        self._live[session.principal.id] += 1
         session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
 
@@ -339,6 +344,9 @@ class SessionRegistry:
     async def close(self, session_id: str, reason: str) -> None:
         session = self._sessions.pop(session_id, None)
         if session is not None:
+            self._live[session.principal.id] -= 1
+            if not self._live[session.principal.id]:
+                del self._live[session.principal.id]
             await session.aclose()
             log.info(
                 "mcp_session_closed",

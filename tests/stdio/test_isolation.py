@@ -173,3 +173,16 @@ async def test_concurrent_session_opens_never_overshoot_the_cap() -> None:
     assert opened == children == 2
     assert len(refusals) == 3
     assert all("limit is 2" in message for message in refusals)
+
+
+async def test_max_per_user_zero_means_no_limit() -> None:
+    """docs/config.md (mcp-front's meaning): `maxPerUser: 0` sets no limit."""
+    async with (
+        running_gate(stdio_gate_config(py_stdio(), max_per_user=0)) as gate,
+        raw_http() as http,
+    ):
+        sessions = [RawSession(http, gate.url("/py/mcp"), ALICE) for _ in range(3)]
+        replies = [await session.initialize() for session in sessions]
+        for session in sessions:
+            await session.delete()
+    assert all("result" in reply for reply in replies)

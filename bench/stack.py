@@ -1,0 +1,184 @@
+"""The processes of one benchmark run, each in its own process on a free loopback port.
+
+- the echo backend (`backend.py`), once, shared by every target;
+- the OpenID provider of the tests (`tests/servers/oidc/provider.mjs`), standing in for
+  Google, so gate tokens come from the real OAuth flow;
+- `redis-server`, for the gate with `storage: redis`;
+- gates: `mcp-gate serve --config <generated file>`, exactly as an operator runs it, with
+  JSON logs (the access log included) going to a file, and the secrets in its environment.
+
+Starting, waiting for the port and stopping reuse the test suite's helpers
+(`tests.fixtures.mcp_servers.run_server`, `tests.fixtures.redis_server.RedisServer`), so a
+process that dies or never listens fails with the end of its log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tests.fixtures.mcp_servers import RunningServer, run_server
+from tests.fixtures.oidc_provider import SERVER_DIR as OIDC_DIR
+from tests.fixtures.oidc_provider import OidcTestProvider
+from tests.fixtures.ports import free_port
+from tests.fixtures.redis_server import RedisServer
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+# The gate's servers: the same echo backend behind each front and transport.
+HTTP_SERVER, SSE_SERVER, STDIO_SERVER, TIME_SERVER = "echo", "echo-sse", "echo-stdio", "time"
+Storage = Literal["memory", "redis"]
+MAX_SESSIONS_PER_USER = 1_000_000
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    process: RunningServer
+    pid: int
+
+    @property
+    def base_url(self) -> str:
+        return self.process.url
+
+    def url(self, server: str, front: str = "mcp") -> str:
+        return f"{self.base_url}/{server}/{front}"
+
+
+@dataclass(frozen=True)
+class Stack:
+    backend: RunningServer
+    backend_pid: int
+    oidc: OidcTestProvider
+    redis: RedisServer
+    log_dir: Path
+
+    @property
+    def backend_url(self) -> str:
+        return self.backend.url
+
+
+@contextmanager
+def running_stack(log_dir: Path) -> Iterator[Stack]:
+    """The backend, the OpenID provider and Redis, stopped when the block ends."""
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        raise RuntimeError("run `npm ci --prefix tests/servers/oidc` (make bench does)")
+    with ExitStack() as stack:
+        port = free_port()
+        backend_argv = [sys.executable, "-m", "bench.backend", "--port", str(port)]
+        backend = stack.enter_context(
+            run_server(
+                "backend",
+                backend_argv,
+                port=port,
+                path="",
+                log_dir=log_dir,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
+        )
+        oidc_port = free_port()
+        stack.enter_context(
+            run_server(
+                "oidc",
+                ["node", str(OIDC_DIR / "provider.mjs")],
+                port=oidc_port,
+                path="",
+                log_dir=log_dir,
+                env={**os.environ, "OIDC_PORT": str(oidc_port)},
+            )
+        )
+        redis = stack.enter_context(RedisServer(log_dir))
+        oidc = OidcTestProvider(oidc_port)
+        yield Stack(backend, pid_of(backend_argv), oidc, redis, log_dir)
+
+
+def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> dict[str, object]:
+    """The gate's config file (JSON, which the loader reads as it reads YAML)."""
+    auth: dict[str, object] = {
+        "kind": "oauth",
+        "idp": {
+            "provider": "oidc",
+            "clientId": client_id,
+            "clientSecret": {"$env": "BENCH_IDP_CLIENT_SECRET"},
+            "discoveryUrl": stack.oidc.discovery_url,
+        },
+        "allowedDomains": ["example.com"],
+        "storage": storage,
+        "jwtSecret": {"$env": "BENCH_JWT_SECRET"},
+        "encryptionKey": {"$env": "BENCH_ENCRYPTION_KEY"},
+    }
+    if storage == "redis":
+        auth["redis"] = {"url": {"$env": "BENCH_REDIS_URL"}, "keyPrefix": f"bench-{port}:"}
+    return {
+        "proxy": {
+            "baseURL": f"http://127.0.0.1:{port}",
+            "addr": f"127.0.0.1:{port}",
+            # Every stream of the idle scenario is one user's. (0, documented as "no
+            # limit", is refused by the session registry today.)
+            "sessions": {"maxPerUser": MAX_SESSIONS_PER_USER},
+            "auth": auth,
+        },
+        "mcpServers": {
+            HTTP_SERVER: {"transportType": "streamable-http", "url": f"{stack.backend_url}/mcp"},
+            SSE_SERVER: {"transportType": "sse", "url": f"{stack.backend_url}/sse"},
+            STDIO_SERVER: {
+                "transportType": "stdio",
+                "command": sys.executable,
+                "args": ["-m", "bench.stdio_server"],
+                "cwd": str(REPO),
+            },
+            TIME_SERVER: {"transportType": "stdio", "command": str(VENV_BIN / "mcp-server-time")},
+        },
+    }
+
+
+@contextmanager
+def running_gate(stack: Stack, name: str, storage: Storage = "memory") -> Iterator[Gate]:
+    """`mcp-gate serve` on a generated config, registered as a client at the provider."""
+    port = free_port()
+    client_id, client_secret = f"bench-{name}-{port}", secrets.token_urlsafe(24)
+    callback = f"http://127.0.0.1:{port}/oauth/callback"
+    asyncio.run(stack.oidc.register_client(client_id, client_secret, [callback]))
+    config_path = stack.log_dir / f"gate-{name}.json"
+    config_path.write_text(json.dumps(gate_config(stack, port, client_id, storage), indent=2))
+    env = {
+        **os.environ,
+        "BENCH_IDP_CLIENT_SECRET": client_secret,
+        "BENCH_JWT_SECRET": secrets.token_urlsafe(48),
+        "BENCH_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "BENCH_REDIS_URL": stack.redis.url,
+    }
+    argv = [
+        str(VENV_BIN / "mcp-gate"),
+        "serve",
+        "--config",
+        str(config_path),
+        "--log-format",
+        "json",
+    ]
+    with run_server(
+        f"gate-{name}", argv, port=port, path="", log_dir=stack.log_dir, env=env
+    ) as process:
+        # (The console script's shebang puts the interpreter in front of argv.)
+        yield Gate(name, process, pid_of(argv))
+
+
+def pid_of(argv: list[str]) -> int:
+    """The pid of the process whose command line ends with `argv` (Linux /proc)."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().endswith(wanted):
+                return int(entry.name)
+        except OSError:
+            continue  # it exited meanwhile
+    raise RuntimeError(f"no process runs {argv}")
