@@ -18,6 +18,7 @@ from aiohttp import web
 
 from mcp_gate.appkeys import METRICS
 from mcp_gate.errors import BackendError, OAuthError, StorageUnavailableError
+from mcp_gate.idp.errors import IdpError
 
 log = structlog.get_logger()
 
@@ -74,6 +75,10 @@ async def error_pages(request: web.Request, handler: web.Handler) -> web.StreamR
         request.app[METRICS].count_backend_error(exc.server, exc.status)
         title = "Bad Gateway" if exc.status == 502 else "Gateway Timeout"
         return _plain(exc.status, f"{exc.status} {title}: backend {exc.server!r} {exc.reason}")
+    except IdpError as exc:
+        # A sign-in that could not reach the IdP; the page handlers usually say it first.
+        log.error("idp_failed", reason=exc.reason)
+        return _plain(502, "502 Bad Gateway: the identity provider could not be reached")
     except StorageUnavailableError:
         log.error("storage_unavailable")
         return _plain(503, "503 Service Unavailable: the gate's storage cannot be reached")

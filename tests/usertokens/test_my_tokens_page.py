@@ -12,6 +12,9 @@ from mcp_gate.config.model import Secret
 from mcp_gate.cookies import LOGIN_SESSION_SECONDS, BrowserCookies
 from mcp_gate.crypto.aead import Sealer, decode_key
 from mcp_gate.store.memory import MemoryStore
+from tests.fixtures.gate import make_config, running_gate
+from tests.fixtures.oauth_flow import oauth_config
+from tests.fixtures.ports import free_port
 from tests.fixtures.user_tokens import (
     PAGE_TIMEOUT,
     TokenPage,
@@ -264,3 +267,19 @@ async def test_page_and_its_forms_live_under_the_base_url_path(
     assert 'action="/gate/my/logout"' in html
     assert final.path == "/gate/my/tokens"
     assert "••••0001" in saved
+
+
+async def test_page_sign_in_with_the_idp_unreachable_is_a_clear_502(echo_headers_server):
+    """DESIGN §5: an IdP that cannot be reached is a 502 that says so, never a 500."""
+    dead_idp = f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
+    auth = oauth_config(dead_idp, client_id="gate", client_secret="gate-secret")
+    config = make_config({"notion": notion_server(echo_headers_server.url + "/mcp")}, auth=auth)
+    async with (
+        running_gate(config) as gate,
+        aiohttp.ClientSession(timeout=PAGE_TIMEOUT) as http,
+        http.get(gate.url("/my/tokens"), allow_redirects=False) as response,
+    ):
+        body = await response.text()
+    assert response.status == 502
+    assert "identity provider" in body
+    assert "Traceback" not in body
