@@ -29,7 +29,7 @@ from mcp_gate.appkeys import (
     STORE,
 )
 from mcp_gate.browser_logins import BrowserLoginStore
-from mcp_gate.config.model import GateConfig
+from mcp_gate.config.model import AuthConfig, GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.idp.dev import verify_dev_provider_allowed
@@ -38,8 +38,9 @@ from mcp_gate.metrics import Metrics
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
-from mcp_gate.oauth.clients import ClientRepository
+from mcp_gate.oauth.clients import ClientRepository, build_static_client
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.proxy.backends import Backend
@@ -108,6 +109,18 @@ async def _warn_open_servers(app: web.Application) -> None:
             )
 
 
+def _static_clients(auth_config: AuthConfig) -> tuple[Client, ...]:
+    return tuple(
+        build_static_client(
+            client.client_id,
+            client.client_name,
+            client.redirect_uris,
+            client.client_secret.reveal() if client.client_secret is not None else None,
+        )
+        for client in auth_config.clients
+    )
+
+
 def _authorization_server(
     cimd_fetcher: DocumentFetcher | None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -129,7 +142,9 @@ def _authorization_server(
             issuer=config.proxy.issuer,
             endpoint_base=base_url,
             resources=resources,
-            clients=ClientRepository(store, cimd=CimdResolver(fetcher, store)),
+            clients=ClientRepository(
+                store, cimd=CimdResolver(fetcher, store), static=_static_clients(auth_config)
+            ),
             grants=grants,
             tokens=TokenService(
                 grants,

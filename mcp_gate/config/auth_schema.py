@@ -4,7 +4,8 @@ Owns the meaning and checks of every `proxy.auth.*` key, including mcp-front's f
 keys (`googleClientId`, `googleClientSecret`) mapped onto `IdpConfig(provider="google")`, its
 `issuer` and `googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the
 clear errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
-Reads no files, opens no connections.
+`clients` (pre-registered OAuth clients) belongs to `clients_schema.py`. Reads no files,
+opens no connections.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from typing import cast
 from urllib.parse import urlsplit
 
+from mcp_gate.config.clients_schema import parse_static_clients
 from mcp_gate.config.model import (
     AuthConfig,
     IdpConfig,
@@ -36,7 +38,7 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
-    "storage", "redis", "jwtSecret", "encryptionKey",
+    "storage", "redis", "jwtSecret", "encryptionKey", "clients",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -99,6 +101,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         redis=redis,
         jwt_secret=jwt_secret,
         encryption_keys=keys,
+        clients=parse_static_clients(section),
     )
 
 

@@ -86,6 +86,20 @@ class RedisConfig:
 
 
 @dataclass(frozen=True)
+class StaticClient:
+    """A pre-registered OAuth client of the gate (`proxy.auth.clients[*]`).
+
+    Without a secret it is public (`token_endpoint_auth_method: none`); with one it must
+    authenticate at the token endpoint (`client_secret_basic` or `client_secret_post`).
+    """
+
+    client_id: str
+    client_name: str
+    redirect_uris: tuple[str, ...]
+    client_secret: Secret | None = None
+
+
+@dataclass(frozen=True)
 class AuthConfig:
     idp: IdpConfig
     kind: Literal["oauth"] = "oauth"
@@ -98,6 +112,8 @@ class AuthConfig:
     jwt_secret: Secret | None = None
     # Decoded AES-256 keys: the first encrypts, all decrypt (rotation).
     encryption_keys: tuple[Secret, ...] = ()
+    # Pre-registered clients, beside DCR and Client ID Metadata Documents.
+    clients: tuple[StaticClient, ...] = ()
 
 
 @dataclass(frozen=True)

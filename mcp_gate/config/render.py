@@ -19,6 +19,7 @@ from mcp_gate.config.model import (
     Secret,
     ServerConfig,
     ServiceAuth,
+    StaticClient,
     Templated,
     UserAuthentication,
     UserTokenTemplate,
@@ -108,6 +109,19 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     keys = [show(key) for key in auth.encryption_keys]
     if keys:
         document["encryptionKey"] = keys[0] if len(keys) == 1 else keys
+    if auth.clients:
+        document["clients"] = [_static_client(client, show) for client in auth.clients]
+    return document
+
+
+def _static_client(client: StaticClient, show: ShowSecret) -> dict[str, object]:
+    document: dict[str, object] = {
+        "clientId": client.client_id,
+        "clientName": client.client_name,
+        "redirectUris": list(client.redirect_uris),
+    }
+    if client.client_secret is not None:
+        document["clientSecret"] = show(client.client_secret)
     return document
 
 

@@ -1,10 +1,11 @@
 """The client repository and client authentication at the token endpoint.
 
-Owns where clients live (DCR clients in the store under kind `client`, keyed by client id;
-URL client ids resolved by `cimd.CimdResolver`), how long an unused DCR client is kept,
-and RFC 6749 §2.3 client authentication: reading the credentials a request carries
-(§2.3.1) and checking them against a client in constant time. It does not decide which
-endpoints require authentication; the token and revocation handlers do.
+Owns where clients live (pre-registered clients in memory, from the config, looked up
+first; DCR clients in the store under kind `client`, keyed by client id; URL client ids
+resolved by `cimd.CimdResolver`), how long an unused DCR client is kept, and RFC 6749
+§2.3 client authentication: reading the credentials a request carries (§2.3.1) and
+checking them against a client in constant time. It does not decide which endpoints
+require authentication; the token and revocation handlers do.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
@@ -32,12 +33,44 @@ CLIENT_RENEW_AFTER_SECONDS = 24 * 3600
 _DCR_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-class ClientRepository:
-    """Loads and saves clients. Without a `cimd` resolver, URL client ids are unknown."""
+def build_static_client(
+    client_id: str, client_name: str, redirect_uris: Sequence[str], secret: str | None
+) -> Client:
+    """A pre-registered client (reference §2.5 item 29), for `ClientRepository(static=...)`.
 
-    def __init__(self, store: Store, cimd: CimdResolver | None = None) -> None:
+    Without a secret it is public (`none`); with one it is confidential, registered as
+    `client_secret_basic` (RFC 7591 §2's default; `authenticate_client` takes either
+    secret method). The secret's digest is computed here, once.
+    """
+    return Client(
+        client_id=client_id,
+        redirect_uris=tuple(redirect_uris),
+        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        client_secret_digest=token_digest(secret) if secret else "",
+        client_name=client_name,
+        source="static",
+    )
+
+
+class ClientRepository:
+    """Loads and saves clients. Without a `cimd` resolver, URL client ids are unknown.
+
+    `static` clients (from `build_static_client`) are never stored and never expire; their
+    ids are looked up before anything else, so neither the store nor CIMD can shadow one.
+    """
+
+    def __init__(
+        self, store: Store, cimd: CimdResolver | None = None, static: Iterable[Client] = ()
+    ) -> None:
         self._store = store
         self._cimd = cimd
+        self._static: dict[str, Client] = {}
+        for client in static:
+            if client.source != "static" or is_cimd_client_id(client.client_id):
+                raise ValueError(f"not a pre-registered client: {client.client_id!r}")
+            if client.client_id in self._static:
+                raise ValueError(f"two pre-registered clients share the id {client.client_id!r}")
+            self._static[client.client_id] = client
 
     async def load(self, client_id: str) -> Client | None:
         """The client, or None when unknown or expired.
@@ -45,6 +78,9 @@ class ClientRepository:
         A URL client id goes to the CIMD resolver, which raises `InvalidClient` (with a
         description worth showing) when its document cannot be fetched or is invalid.
         """
+        static = self._static.get(client_id)
+        if static is not None:
+            return static
         if is_cimd_client_id(client_id):
             return await self._cimd.resolve(client_id) if self._cimd is not None else None
         if not _DCR_CLIENT_ID.fullmatch(client_id):
@@ -61,6 +97,9 @@ class ClientRepository:
         """Store a DCR client for `CLIENT_TTL_SECONDS` (renewed by `load`)."""
         if client.source != "dcr":
             raise ValueError(f"only DCR clients are stored, not {client.source!r} ones")
+        if client.client_id in self._static:
+            # Minted ids (`new_token`) never collide in practice; `load` prefers static anyway.
+            raise ValueError(f"{client.client_id!r} is a pre-registered client's id")
         await self._store.put(
             CLIENT_KIND, client.client_id, to_json(client), ttl_seconds=CLIENT_TTL_SECONDS
         )

@@ -1,6 +1,7 @@
 """What the authorization server stores, as frozen dataclasses with their JSON form.
 
-- `Client`: a registered MCP client (DCR, or a fetched Client ID Metadata Document).
+- `Client`: a registered MCP client (DCR, a fetched Client ID Metadata Document, or one
+  pre-registered in the config).
 - `Grant`: one user's authorization of one client for one resource; the family record of
   its codes and tokens — deleting it revokes them all (store/protocols.py policy).
 - `PendingAuthorization`: a validated /authorize request waiting for consent and login.
@@ -47,7 +48,7 @@ class Client:
     client_uri: str = ""
     logo_uri: str = ""
     issued_at: int = 0
-    # "dcr" or "cimd": where the registration came from.
+    # "dcr", "cimd" or "static" (the config's `proxy.auth.clients`): where it came from.
     source: str = "dcr"
 
     @property

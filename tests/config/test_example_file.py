@@ -26,6 +26,7 @@ def test_example_config_loads_with_every_server_and_redacts_its_secrets():
     assert set(config.servers) == {"time", "notion", "legacy"}
     assert config.proxy.auth is not None
     assert config.proxy.auth.storage == "redis"
+    assert [client.client_id for client in config.proxy.auth.clients] == ["vscode"]
     rendered = render_effective_config(config)
     for name, value in ENVIRON.items():
         if name != "GOOGLE_CLIENT_ID":

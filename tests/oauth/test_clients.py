@@ -15,6 +15,7 @@ from mcp_gate.oauth.clients import (
     CLIENT_TTL_SECONDS,
     ClientRepository,
     authenticate_client,
+    build_static_client,
     parse_client_credentials,
 )
 from mcp_gate.oauth.errors import InvalidClient, InvalidRequest
@@ -102,6 +103,101 @@ async def test_only_dcr_clients_are_saved() -> None:
     cimd = Client(client_id="https://a.example/c.json", redirect_uris=("https://a.example/cb",))
     with pytest.raises(ValueError, match="cimd"):
         await ClientRepository(MemoryStore()).save(Client(**{**cimd.__dict__, "source": "cimd"}))
+
+
+VSCODE_REDIRECTS = ("http://127.0.0.1:33418/", "https://vscode.dev/redirect")
+STATIC_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def vscode(secret: str | None = None) -> Client:
+    return build_static_client("vscode", "Visual Studio Code", VSCODE_REDIRECTS, secret)
+
+
+def test_static_clients_are_public_without_a_secret_and_confidential_with_one() -> None:
+    """Reference §2.5 item 29; the record holds the secret's digest, never the secret."""
+    public, confidential = vscode(), vscode(STATIC_SECRET)
+    assert (public.token_endpoint_auth_method, public.client_secret_digest) == ("none", "")
+    assert confidential.token_endpoint_auth_method == "client_secret_basic"
+    assert STATIC_SECRET not in repr(confidential)
+    assert public.source == confidential.source == "static"
+    assert public.display_name == "Visual Studio Code"
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_static_confidential_client_authenticates_only_with_its_secret(method: str) -> None:
+    """Spec (RFC 6749 §2.3.1, §5.2 invalid_client): the configured secret, by either method."""
+    client = vscode(STATIC_SECRET)
+    authenticate_client(client, method, STATIC_SECRET)
+    for presented in ("wrong", "", None):
+        with pytest.raises(InvalidClient):
+            authenticate_client(client, method, presented)
+    with pytest.raises(InvalidClient):
+        authenticate_client(client, "none", None)
+
+
+async def test_static_client_loads_without_the_store_and_never_expires() -> None:
+    """Policy: pre-registered clients live in memory for the life of the process."""
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    dotted = build_static_client("team.tool~2", "Team tool", VSCODE_REDIRECTS, None)
+    repository = ClientRepository(store, static=[vscode(), dotted])
+    assert await repository.load("vscode") == vscode()
+    clock.now += 10 * CLIENT_TTL_SECONDS
+    assert await repository.load("vscode") == vscode()
+    assert await repository.load("team.tool~2") == dotted  # not DCR-shaped, still found
+    assert await store.get(CLIENT_KIND, "vscode") is None
+
+
+async def test_static_client_wins_over_a_stored_registration_with_its_id() -> None:
+    """Policy: `load` looks at static clients first, so a stored record cannot shadow one."""
+    store = MemoryStore()
+    dcr, _ = registered("none")
+    impostor = Client(
+        **{**dcr.__dict__, "client_id": "vscode", "redirect_uris": ("https://x.example/cb",)}
+    )
+    await ClientRepository(store).save(impostor)
+    assert await ClientRepository(store, static=[vscode()]).load("vscode") == vscode()
+
+
+async def test_registration_cannot_take_a_static_id() -> None:
+    """Policy: a DCR client is never saved under a pre-registered client's id."""
+    repository = ClientRepository(MemoryStore(), static=[vscode()])
+    dcr, _ = registered("none")
+    with pytest.raises(ValueError, match="pre-registered"):
+        await repository.save(Client(**{**dcr.__dict__, "client_id": "vscode"}))
+    with pytest.raises(ValueError, match="static"):
+        await repository.save(vscode())
+
+
+async def test_dcr_and_cimd_clients_still_load_beside_static_ones() -> None:
+    """Contract: static clients add to DCR and CIMD, they do not replace them."""
+    repository = ClientRepository(MemoryStore(), CimdResolver(NoDocuments()), static=[vscode()])
+    dcr, _ = registered("none")
+    await repository.save(dcr)
+    assert await repository.load(dcr.client_id) == dcr
+    assert await repository.load("vscode-insiders") is None
+    with pytest.raises(InvalidClient, match="HTTP status 404"):
+        await repository.load("https://app.example/oauth/client.json")
+
+
+@pytest.mark.parametrize(
+    ("clients", "reason"),
+    [
+        ([vscode(), vscode(STATIC_SECRET)], "share the id"),
+        ([registered("none")[0]], "not a pre-registered"),
+        (
+            [build_static_client("https://a.example/c.json", "A", ("https://a.example/cb",), None)],
+            "not a pre-registered",
+        ),
+    ],
+    ids=["duplicate-id", "not-static", "url-id"],
+)
+def test_repository_refuses_static_clients_that_break_its_rules(
+    clients: list[Client], reason: str
+) -> None:
+    """Contract: unique ids, built by `build_static_client`, never a CIMD URL."""
+    with pytest.raises(ValueError, match=reason):
+        ClientRepository(MemoryStore(), static=clients)
 
 
 @pytest.mark.parametrize(
