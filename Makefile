@@ -36,6 +36,7 @@ test: $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

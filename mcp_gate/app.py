@@ -94,7 +94,8 @@ def create_app(
 
 async def _end_standalone_streams(app: web.Application) -> None:
     """Shutdown: bridged GET streams (no response rides them) end now; the rest drain."""
-    for task in list(app[STANDALONE_STREAMS]):
+    streams: set[asyncio.Task[object]] = app[STANDALONE_STREAMS]
+    for task in list(streams):
         task.cancel()
 
 

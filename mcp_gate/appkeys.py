@@ -28,6 +28,6 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
 # Handlers of bridged GET streams, ended at shutdown without waiting (mcp_handlers.py).
-STANDALONE_STREAMS = web.AppKey("standalone_streams", set[asyncio.Task[object]])
+STANDALONE_STREAMS: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("standalone_streams")
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -66,7 +66,7 @@ def dump_yaml(document: object) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    def represent_dict(self, data: Mapping[object, object]) -> yaml.MappingNode:  # type: ignore[override]
+    def represent_dict(self, data: Mapping[object, object]) -> yaml.MappingNode:
         node = super().represent_dict(data)
         if len(data) == 1 and next(iter(data)) in ("$env", "$userToken"):
             node.flow_style = True
@@ -83,7 +83,7 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self.duplicates: list[str] = []
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[str] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(

@@ -57,10 +57,11 @@ class Section:
         keys = tuple(keys)
         known = set(keys) | set(ignored)
         unsupported = unsupported or {}
-        for key, value in (raw or {}).items():
-            if key in unsupported:
+        mapping: Mapping[object, object] = raw if isinstance(raw, Mapping) else {}
+        for key, value in mapping.items():
+            if isinstance(key, str) and key in unsupported:
                 ctx.error(self.at(key), unsupported[key])
-            elif key not in known:
+            elif not isinstance(key, str) or key not in known:
                 ctx.error(self.at(key), unknown_key_message(key, keys))
             elif value is not None:
                 self.data[key] = value

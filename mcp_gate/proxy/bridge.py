@@ -58,7 +58,7 @@ async def _stream_messages(
 ) -> web.StreamResponse:
     response = web.StreamResponse(status=200, headers=headers)
     response.content_type = "text/event-stream"
-    add_event_stream_headers(response.headers)  # type: ignore[arg-type]
+    add_event_stream_headers(response.headers)
     await response.prepare(request)
     with contextlib.suppress(ConnectionResetError):
         if first_event is not None:

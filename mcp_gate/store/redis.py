@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -118,7 +119,7 @@ class RedisStore:
 
     async def get(self, kind: str, key: str) -> bytes | None:
         with _unavailable_on_error():
-            return await self._redis.get(self._key(kind, key))
+            return cast(bytes | None, await self._redis.get(self._key(kind, key)))
 
     async def put(
         self, kind: str, key: str, value: bytes, *, ttl_seconds: float | None = None
@@ -138,7 +139,7 @@ class RedisStore:
 
     async def take(self, kind: str, key: str) -> bytes | None:
         with _unavailable_on_error():
-            return await self._redis.getdel(self._key(kind, key))
+            return cast(bytes | None, await self._redis.getdel(self._key(kind, key)))
 
     async def delete(self, kind: str, key: str) -> None:
         with _unavailable_on_error():

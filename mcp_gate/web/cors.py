@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mcp_gate.appkeys import CONFIG
 
@@ -51,7 +52,7 @@ def _allowed_request_headers(requested: str) -> str:
 
 
 @web.middleware
-async def cors_preflight(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def cors_preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answers CORS preflights before routing; other requests pass."""
     origin = request.headers.get("Origin")
     if (

@@ -141,7 +141,7 @@ def _cut_at_shutdown(request: web.Request) -> Iterator[None]:
     try:
         yield
     finally:
-        streams.discard(task)  # type: ignore[arg-type]
+        streams.discard(task)
 
 
 async def handle_mcp(request: web.Request) -> web.StreamResponse:

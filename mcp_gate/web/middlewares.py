@@ -15,6 +15,7 @@ import time
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mcp_gate.appkeys import METRICS
 from mcp_gate.errors import BackendError, OAuthError, StorageUnavailableError
@@ -26,7 +27,7 @@ SERVER_NAME = web.RequestKey("server_name", str)
 
 
 @web.middleware
-async def access_log(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     # 12 random hex digits, as uuid4().hex[:12] gave, at a seventh of its cost.
@@ -64,7 +65,7 @@ def _plain(status: int, text: str) -> web.Response:
 
 
 @web.middleware
-async def error_pages(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException:
