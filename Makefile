@@ -1,5 +1,6 @@
 # mcp-gate developer commands. `make run` and `make test` work on a fresh machine with
-# Python 3.11+, Node 20+ and npm (plus redis-server for the tests; .ci/run installs it).
+# Python 3.11+, Node 20+ and npm; `make test` installs redis-server, chromium and wrk
+# with apt-get when they are missing (scripts/install-test-system-packages.sh).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ NODE_SERVERS := tests/servers/node_modules/.package-lock.json
 NODE_OIDC := tests/servers/oidc/node_modules/.package-lock.json
 CONFIG ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +30,11 @@ $(NODE_OIDC): tests/servers/oidc/package-lock.json
 run: $(STAMP)
 	$(BIN)/mcp-gate serve $(if $(CONFIG),--config $(CONFIG))
 
+system-packages:
+	scripts/install-test-system-packages.sh
+
 ## test: install what the tests need, then run them all
-test: $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
+test: system-packages $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -43,7 +47,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 ## bench: overhead of the gate against direct calls (writes bench/results/)
-bench: $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
+bench: system-packages $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
 	$(BIN)/python -m bench
 
 clean:
