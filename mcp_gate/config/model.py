@@ -176,7 +176,7 @@ class UserAuthentication:
     instructions: str = ""
     help_url: str = ""
     validation: str | None = None
-    # type: oauth, the service's own OAuth server.
+    # For `type: oauth`: the service's own OAuth server and the gate's client there.
     authorization_url: str = ""
     token_url: str = ""
     client_id: str = ""

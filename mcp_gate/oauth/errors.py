@@ -23,20 +23,12 @@ class InvalidGrant(OAuthError):
     error = "invalid_grant"
 
 
-class UnauthorizedClient(OAuthError):
-    error = "unauthorized_client"
-
-
 class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
-
-
-class InvalidScope(OAuthError):
-    error = "invalid_scope"
 
 
 class InvalidTarget(OAuthError):
@@ -56,16 +48,7 @@ class InvalidClientMetadata(OAuthError):
     error = "invalid_client_metadata"
 
 
-class UnsupportedTokenType(OAuthError):
-    error = "unsupported_token_type"
-
-
 class TooManyRequests(OAuthError):
     # policy: RFC 6585 §4 status, with the closest OAuth code.
     error = "temporarily_unavailable"
     status = 429
-
-
-class ServerError(OAuthError):
-    error = "server_error"
-    status = 500

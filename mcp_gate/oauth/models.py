@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
@@ -107,4 +107,3 @@ class RefreshToken:
     expires_at: float
     # When it was first exchanged: set once it has been rotated (RFC 9700 §4.14.2).
     used_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

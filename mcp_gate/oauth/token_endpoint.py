@@ -117,10 +117,9 @@ class TokenService:
             await self._grants.save_refresh(refresh_token, replace(record, used_at=now), now=now)
         return await self._issue(grant)
 
-    async def revoke(self, client: Client, token: str) -> str | None:
-        """Revoke the grant of a token of this client; the grant id, if one was revoked.
-
-        RFC 7009 §2.2: an unknown or foreign token is not an error to the caller."""
+    async def revoke(self, client: Client, token: str) -> None:
+        """Revoke the grant of a token of this client (the bearer cache hears of it through
+        `GrantStore.on_revoke`). RFC 7009 §2.2: an unknown or foreign token is not an error."""
         grant_id: str | None = None
         claims = self._access.parse(token)
         if claims is not None and secrets_equal(claims.client_id, client.client_id):
@@ -132,7 +131,6 @@ class TokenService:
         if grant_id is not None:
             await self._grants.revoke_grant(grant_id)
             log.info("grant_revoked", client_id=client.client_id, grant=grant_id[:8])
-        return grant_id
 
     def _check_resource(self, requested: str | None, granted: str) -> None:
         # RFC 8707 §2.2: the token request may name the resource; it must be the one granted.

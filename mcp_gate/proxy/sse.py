@@ -21,10 +21,6 @@ class SseEvent:
     raw: bytes = b""
     comments: list[str] = field(default_factory=list)
 
-    @property
-    def is_comment_only(self) -> bool:
-        return not self.data and self.id is None and self.retry is None and self.event == "message"
-
 
 class SseParser:
     """Feed bytes, get complete events. Handles CRLF, LF and CR line ends."""
