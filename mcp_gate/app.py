@@ -39,6 +39,7 @@ from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
 from mcp_gate.oauth.clients import ClientRepository, build_static_client
+from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
@@ -161,6 +162,7 @@ def _authorization_server(
                 http,
                 allowed_domains=auth_config.allowed_domains,
             ),
+            consent_requests=ConsentRequests(sealer),
             cookies=BrowserCookies(sealer, secure=config.proxy.base_url.startswith("https://")),
             browser_logins=BrowserLoginStore(store),
             user_tokens=user_tokens,

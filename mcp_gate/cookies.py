@@ -3,7 +3,8 @@
 Two cookies, both AES-256-GCM sealed (crypto/aead.py) so the browser can neither read nor
 forge them:
 - the login session: who signed in at this gate, until when (DESIGN §4 State and secrets);
-- the CSRF cookie: a random browser secret that every form token is sealed against.
+- the CSRF cookie: a random browser secret that every form token, and every sign-in's
+  binding to the browser that began it, is sealed against.
 Flags (MCP security best practices §Confused Deputy, consent cookies): `__Host-` prefix
 on https (bound to this origin, path `/`, no Domain), Secure on https, HttpOnly,
 SameSite=Lax (a cross-site POST carries no cookie, so it cannot pass a CSRF check).
@@ -30,6 +31,10 @@ from mcp_gate.errors import CryptoError
 LOGIN_SESSION_SECONDS = 12 * 3600
 _SESSION_AAD = b"mcp-gate login session v1"
 _CSRF_AAD_PREFIX = b"mcp-gate csrf v1\x00"
+_LOGIN_PURPOSE = "idp-login:"
+# The CSRF secret minted for a browser that had none, so that every form of one response
+# is sealed against the one secret the response sets.
+_MINTED_CSRF_SECRET = web.RequestKey("minted_csrf_secret", str)
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,23 @@ class BrowserCookies:
 
     def csrf_token(self, request: web.Request, response: web.StreamResponse, purpose: str) -> str:
         """A token for one form; sets the browser's CSRF cookie if it has none yet."""
-        browser_secret = request.cookies.get(self.csrf_name)
+        browser_secret = request.cookies.get(self.csrf_name) or request.get(_MINTED_CSRF_SECRET)
         if not browser_secret:
             browser_secret = secrets.token_urlsafe(32)
+            request[_MINTED_CSRF_SECRET] = browser_secret
             self._set(response, self.csrf_name, browser_secret, None)
         return self._sealer.seal_text(purpose.encode(), _CSRF_AAD_PREFIX + browser_secret.encode())
+
+    # The IdP leg of a sign-in, bound to the browser that began it (RFC 6749 §10.12 login
+    # CSRF; RFC 9700 §4.7.1): a callback URL carried to another browser does not count.
+
+    def bind_login(self, request: web.Request, response: web.StreamResponse, state: str) -> str:
+        """A token to keep with the login `state`; only this browser can show it again."""
+        return self.csrf_token(request, response, _LOGIN_PURPOSE + state)
+
+    def is_login_from_here(self, request: web.Request, binding: str, state: str) -> bool:
+        """True when the login of `state` began in the browser making this request."""
+        return self.verify_csrf(request, binding, _LOGIN_PURPOSE + state)
 
     def verify_csrf(self, request: web.Request, token: str | None, purpose: str) -> bool:
         """True only for a token made for this purpose in this browser."""

@@ -7,6 +7,7 @@
     │   ├── BackendUnavailableError   connection refused / reset / child exited → 502
     │   └── BackendTimeoutError       no answer within the server's `timeout` → 504
     ├── CryptoError              a sealed value did not open (tampered, wrong key, wrong user)
+    ├── UnreadableBodyError      a form or JSON body too large or not decodable → 413 / 400
     ├── OAuthError               an RFC 6749 / 7591 / 8707 error; carries its code and status
     │   (subclasses live in mcp_gate/oauth/errors.py, one per RFC error code)
     ├── IdpError                 the IdP failed us (unreachable, bad discovery/JWKS) → 502
@@ -60,6 +61,15 @@ class BackendTimeoutError(BackendError):
 
 class CryptoError(GateError):
     """A sealed value failed to open: tampered, expired, or sealed for someone else."""
+
+
+class UnreadableBodyError(GateError):
+    """A request body the gate cannot read: over its size cap (413) or not decodable (400)."""
+
+    def __init__(self, reason: str, *, status: int = 400) -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
 
 
 class OAuthError(GateError):

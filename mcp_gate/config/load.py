@@ -107,6 +107,8 @@ def _read_yaml(text: str) -> tuple[object, list[str]]:
         return None, [f"invalid YAML{where}: {error.problem or error.context}"]
     except yaml.YAMLError as error:
         return None, [f"invalid YAML: {type(error).__name__}"]
+    except (ValueError, RecursionError) as error:  # e.g. an integer past Python's digit limit
+        return None, [f"invalid YAML: {error}"]
     finally:
         loader.dispose()
 
@@ -127,3 +129,5 @@ def _read_json(text: str) -> tuple[object, list[str]]:
         return json.loads(text, object_pairs_hook=pairs), duplicates
     except json.JSONDecodeError as error:
         return None, [f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"]
+    except (ValueError, RecursionError) as error:  # e.g. an integer past Python's digit limit
+        return None, [f"invalid JSON: {error}"]

@@ -6,6 +6,8 @@ from mcp_gate.crypto.aead import (
     decode_key,
     ephemeral_key,
     keys_from_config,
+    open_under_token,
+    seal_under_token,
     sealer_from_config,
 )
 from mcp_gate.crypto.digest import new_token, secrets_equal, token_digest
@@ -16,6 +18,8 @@ __all__ = [
     "ephemeral_key",
     "keys_from_config",
     "new_token",
+    "open_under_token",
+    "seal_under_token",
     "sealer_from_config",
     "secrets_equal",
     "token_digest",

@@ -9,6 +9,10 @@ The header (version and key id) is authenticated along with the caller's associa
 which binds a blob to its context: a user token sealed for user A does not open as user B.
 Text form (`seal_text`): the blob in base64url without padding, for cookies.
 
+`seal_under_token` / `open_under_token` seal with a key derived from a token the caller
+holds (a refresh token): the store keeps the blob under the token's digest, and only
+someone who presents the token itself can open it.
+
 Rotation: `Sealer(keys)` encrypts with the first key and opens with any of them; put the
 new key first and keep the old ones until what they sealed has expired.
 Nonces are random (96 bits, NIST SP 800-38D §8.2.2), safe up to 2^32 seals per key.
@@ -49,6 +53,25 @@ def aes_gcm_open(key: bytes, nonce: bytes, sealed: bytes, associated_data: bytes
         return AESGCM(key).decrypt(nonce, sealed, associated_data)
     except InvalidTag:
         raise CryptoError("sealed value did not open") from None
+
+
+def _token_key(token: str) -> bytes:
+    # Domain-separated from token_digest (crypto/digest.py), so the digest that names the
+    # blob in the store says nothing about the key that opens it.
+    return hashlib.sha256(b"mcp-gate token-sealed v1\x00" + token.encode("utf-8")).digest()
+
+
+def seal_under_token(token: str, plaintext: bytes, associated_data: bytes) -> bytes:
+    """Seal `plaintext` so that only a holder of `token` (>= 128 random bits) can open it."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + aes_gcm_seal(_token_key(token), nonce, plaintext, associated_data)
+
+
+def open_under_token(token: str, blob: bytes, associated_data: bytes) -> bytes:
+    """The plaintext of a `seal_under_token` blob; CryptoError if it does not open."""
+    if len(blob) < NONCE_BYTES + TAG_BYTES:
+        raise CryptoError("sealed value is too short")
+    return aes_gcm_open(_token_key(token), blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
 
 
 def key_id(key: bytes) -> bytes:

@@ -20,6 +20,10 @@ from mcp_gate.oauth.pkce import parse_challenge
 from mcp_gate.oauth.redirect_uris import redirect_uri_matches
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 
+# policy: `state` is opaque (RFC 6749 §4.1.1) but echoed and carried through the consent
+# page; clients send tens of characters, so this bounds what a request can make us carry.
+STATE_MAX_CHARS = 2048
+
 
 class UntrustedRequestError(GateError):
     """The request cannot be answered by redirect: show `message` to the user."""
@@ -70,6 +74,9 @@ def parse_authorization_request(
 ) -> PendingAuthorization:
     redirect_uri = choose_redirect_uri(client, params.get("redirect_uri"))
     state = params.get("state")
+    if state is not None and len(state) > STATE_MAX_CHARS:
+        too_long = InvalidRequest(f"state is longer than {STATE_MAX_CHARS} characters")
+        raise RedirectedError(too_long, redirect_uri, None)
     try:
         if params.get("response_type") != "code":
             raise UnsupportedResponseType("response_type must be code")

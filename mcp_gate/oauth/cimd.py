@@ -197,9 +197,9 @@ class CimdResolver:
         if not is_cimd_client_id(client_id):
             raise InvalidClient("client_id is not a valid client metadata document URL")
         key = token_digest(client_id)
-        cached = await self._store.get(CIMD_CACHE_KIND, key)
+        cached = from_json(Client, await self._store.get(CIMD_CACHE_KIND, key))
         if cached is not None:
-            return from_json(Client, cached)
+            return cached
         try:
             fetched = await self._fetcher.fetch(client_id)
         except DocumentFetchError as error:
@@ -223,8 +223,9 @@ class CimdResolver:
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 HostResolver = Callable[[str, int], Awaitable[Sequence[IpAddress]]]
 
-# policy: a metadata document is a few hundred bytes; 64 KiB leaves room and bounds memory.
-CIMD_DOCUMENT_MAX_BYTES = 64 * 1024
+# policy: a metadata document is a few hundred bytes; 16 KiB, the same cap as a DCR
+# registration (web/request_bodies.py), leaves room and bounds what a cached client holds.
+CIMD_DOCUMENT_MAX_BYTES = 16 * 1024
 # policy: the user waits on /authorize while we fetch; a slow host fails it rather than
 # holding the request.
 CIMD_FETCH_TIMEOUT_SECONDS = 5.0

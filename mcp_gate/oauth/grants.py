@@ -54,7 +54,7 @@ class GrantStore:
 
     async def load_pending(self, pending_id: str) -> PendingAuthorization | None:
         data = await self._store.get("pending", pending_id)
-        return from_json(PendingAuthorization, data) if data else None
+        return from_json(PendingAuthorization, data)
 
     async def delete_pending(self, pending_id: str) -> None:
         await self._store.delete("pending", pending_id)
@@ -66,7 +66,7 @@ class GrantStore:
     async def take_login(self, state: str) -> LoginAttempt | None:
         """The attempt for this IdP state, once (reference §2.11 item 50: single-use)."""
         data = await self._store.take("login", token_digest(state))
-        return from_json(LoginAttempt, data) if data else None
+        return from_json(LoginAttempt, data)
 
     # Consent: remembered per (user, client).
 
@@ -85,7 +85,7 @@ class GrantStore:
 
     async def load_grant(self, grant_id: str) -> Grant | None:
         data = await self._store.get("grant", grant_id)
-        return from_json(Grant, data) if data else None
+        return from_json(Grant, data)
 
     async def revoke_grant(self, grant_id: str) -> None:
         await self._store.delete("grant", grant_id)
@@ -102,10 +102,9 @@ class GrantStore:
     async def take_code(self, code: str) -> AuthorizationCode | None:
         """The code's record, once; the first taker leaves a used-code marker behind."""
         key = token_digest(code)
-        data = await self._store.take("code", key)
-        if data is None:
+        record = from_json(AuthorizationCode, await self._store.take("code", key))
+        if record is None:
             return None
-        record = from_json(AuthorizationCode, data)
         await self._store.put(
             "code_used", key, record.grant_id.encode(), ttl_seconds=USED_CODE_TTL_SECONDS
         )
@@ -123,4 +122,19 @@ class GrantStore:
 
     async def load_refresh(self, token: str) -> RefreshToken | None:
         data = await self._store.get("refresh", token_digest(token))
-        return from_json(RefreshToken, data) if data else None
+        return from_json(RefreshToken, data)
+
+    async def delete_refresh(self, token: str) -> None:
+        await self._store.delete("refresh", token_digest(token))
+
+    # The answer a refresh token got when it was rotated, kept (sealed by the caller) for
+    # the reuse grace window, so a concurrent refresh gets the same tokens, not a fork.
+
+    async def save_successor(self, token: str, sealed: bytes, *, ttl_seconds: float) -> bool:
+        """Keep the answer of `token`'s rotation; False if another rotation was first."""
+        return await self._store.put_new(
+            "refresh_next", token_digest(token), sealed, ttl_seconds=ttl_seconds
+        )
+
+    async def load_successor(self, token: str) -> bytes | None:
+        return await self._store.get("refresh_next", token_digest(token))

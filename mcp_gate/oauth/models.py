@@ -4,7 +4,8 @@
   pre-registered in the config).
 - `Grant`: one user's authorization of one client for one resource; the family record of
   its codes and tokens — deleting it revokes them all (store/protocols.py policy).
-- `PendingAuthorization`: a validated /authorize request waiting for consent and login.
+- `PendingAuthorization`: a validated /authorize request waiting for consent and login
+  (carried sealed through the consent page, consent_requests.py; stored once approved).
 - `LoginAttempt`: the upstream (IdP) leg of one pending authorization, keyed by its state.
 - `AuthorizationCode`, `RefreshToken`: single-use credentials of a grant.
 Records hold digests of tokens, never tokens.
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
 
 AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
 
@@ -26,11 +27,18 @@ def to_json(record: object) -> bytes:
     return json.dumps(dataclasses.asdict(record), separators=(",", ":")).encode()  # type: ignore[call-overload]
 
 
-def from_json(cls: type[R], data: bytes) -> R:
-    raw: dict[str, Any] = json.loads(data)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
-    return cls(**values)
+def from_json(cls: type[R], data: bytes | None) -> R | None:
+    """The record of `data`, or None when there is none or it does not read as a `cls`
+    (a record altered in the store reads as absent, so its request fails as unknown)."""
+    if data is None:
+        return None
+    try:
+        raw = json.loads(data)
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
+        return cls(**values)
+    except (ValueError, RecursionError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,11 @@ class PendingAuthorization:
 @dataclass(frozen=True)
 class LoginAttempt:
     pending_id: str
-    nonce: str
-    code_verifier: str
+    nonce: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    # A CSRF token (cookies.py) sealed against the browser that began the IdP leg: the
+    # callback counts only in that browser (RFC 6749 §10.12; RFC 9700 §4.7.1).
+    browser_binding: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,17 @@
   PKCE verifier (RFC 7636 §4.6) and resource (RFC 8707 §2.2) must match what was authorized.
 - `refresh_token` (OAuth 2.1 §4.3): rotated on every use (MCP authorization §Token Theft:
   MUST for public clients). A used refresh token presented again within
-  `REFRESH_REUSE_GRACE_SECONDS` is a concurrent refresh and gets fresh tokens; later, it is
-  a stolen token replayed, and the whole grant is revoked (RFC 9700 §4.14.2).
+  `REFRESH_REUSE_GRACE_SECONDS` is a concurrent refresh and gets the very answer its
+  rotation got (kept sealed under the old token for the window), so a replay inside the
+  window never forks the grant into a second live token chain; later, it is a stolen token
+  replayed, and the whole grant is revoked (RFC 9700 §4.14.2).
 - revocation (RFC 7009 §2.1): either token revokes its grant, hence every token of it.
 Client authentication happens before these are called (clients.py).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +24,9 @@ from typing import Any
 
 import structlog
 
+from mcp_gate.crypto.aead import open_under_token, seal_under_token
 from mcp_gate.crypto.digest import new_token, secrets_equal
+from mcp_gate.errors import CryptoError
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget
 from mcp_gate.oauth.grants import GrantStore
@@ -31,9 +36,10 @@ from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
 
 log = structlog.get_logger()
 
-# policy: clients that refresh twice at once (the Inspector documents such races) both
-# succeed when the second comes within this window of the first.
+# policy: clients that refresh twice at once (the MCP Inspector documents such races) both
+# succeed, with the same tokens, when the second comes within this window of the first.
 REFRESH_REUSE_GRACE_SECONDS = 10.0
+_SUCCESSOR_AAD = b"mcp-gate refresh successor v1"
 
 
 class TokenService:
@@ -107,15 +113,52 @@ class TokenService:
         if grant is None:
             raise InvalidGrant("the authorization was revoked")
         self._check_resource(resource, grant.resource)
+        if record.used_at is None:
+            issued = await self._issue(grant)
+            kept = {**issued, "issued_at": self._clock()}
+            sealed = seal_under_token(refresh_token, json.dumps(kept).encode(), _SUCCESSOR_AAD)
+            ttl = REFRESH_REUSE_GRACE_SECONDS
+            if await self._grants.save_successor(refresh_token, sealed, ttl_seconds=ttl):
+                now = self._clock()
+                await self._grants.save_refresh(
+                    refresh_token, replace(record, used_at=now), now=now
+                )
+                return issued
+            # Another request rotated this token a moment ago: ours was never handed out.
+            await self._grants.delete_refresh(issued["refresh_token"])
+        return await self._successor_within_grace(client, grant, refresh_token, record)
+
+    async def _successor_within_grace(
+        self, client: Client, grant: Grant, refresh_token: str, record: RefreshToken
+    ) -> dict[str, Any]:
+        """The answer the rotation of this used token gave, while the grace lasts; after
+        it, the token is a replay and the grant goes (RFC 9700 §4.14.2)."""
         now = self._clock()
-        if record.used_at is not None:
-            if now - record.used_at > REFRESH_REUSE_GRACE_SECONDS:
-                await self._grants.revoke_grant(grant.id)
-                log.warning("refresh_token_reused", client_id=client.client_id, grant=grant.id[:8])
-                raise InvalidGrant("the refresh token was already used; the grant is revoked")
-        else:
-            await self._grants.save_refresh(refresh_token, replace(record, used_at=now), now=now)
-        return await self._issue(grant)
+        late = record.used_at is not None and now - record.used_at > REFRESH_REUSE_GRACE_SECONDS
+        kept = None if late else await self._load_successor(refresh_token)
+        if kept is None:
+            await self._grants.revoke_grant(grant.id)
+            log.warning("refresh_token_reused", client_id=client.client_id, grant=grant.id[:8])
+            raise InvalidGrant("the refresh token was already used; the grant is revoked")
+        log.warning(
+            "refresh_token_reused_within_grace", client_id=client.client_id, grant=grant.id[:8]
+        )
+        elapsed = now - float(kept.pop("issued_at"))
+        # The same access token, a little older: its expires_in stays accurate.
+        kept["expires_in"] = max(int(kept["expires_in"] - elapsed), 1)
+        return kept
+
+    async def _load_successor(self, refresh_token: str) -> dict[str, Any] | None:
+        sealed = await self._grants.load_successor(refresh_token)
+        if sealed is None:
+            return None
+        try:
+            kept: dict[str, Any] = json.loads(
+                open_under_token(refresh_token, sealed, _SUCCESSOR_AAD)
+            )
+        except (CryptoError, ValueError):
+            return None
+        return kept
 
     async def revoke(self, client: Client, token: str) -> None:
         """Revoke the grant of a token of this client (the bearer cache hears of it through

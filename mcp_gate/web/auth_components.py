@@ -15,6 +15,7 @@ from mcp_gate.cookies import BrowserCookies
 from mcp_gate.idp.provider import IdentityProvider
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.clients import ClientRepository
+from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
@@ -31,6 +32,7 @@ class AuthComponents:
     resources: ResourceIndex
     clients: ClientRepository
     grants: GrantStore
+    consent_requests: ConsentRequests
     tokens: TokenService
     verifier: GateTokenVerifier
     idp: IdentityProvider

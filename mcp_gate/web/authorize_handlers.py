@@ -3,19 +3,27 @@
     client ─▶ /authorize ─▶ /consent (approve) ─▶ IdP login ─▶ /oauth/callback ─▶ client
                  └─ consent remembered for this browser's user ─▶ IdP login ─┘
 
-- /authorize validates the request (oauth/authorize.py) and parks it as pending.
+- /authorize validates the request (oauth/authorize.py). Nothing is stored yet: a browser
+  that has not consented goes to /consent with the request sealed in the URL
+  (oauth/consent_requests.py).
 - /consent names the client, its redirect host and the server, with a CSRF-protected form
   (MCP security best practices §Confused Deputy: per-client consent before the IdP).
-- The IdP leg gets its own state, nonce and PKCE (reference §2.9 item 46), created only
-  after consent and kept server-side, single-use (§2.11 item 50).
-- /oauth/callback verifies the login (idp/), checks that this very user consented, makes
-  the grant and the code, and sends the browser back with `code`, `state` and `iss`.
+- The IdP leg gets its own state, nonce and PKCE (MCP security best practices §Confused
+  Deputy), created only after consent, kept server-side, single-use, and bound to the
+  browser that began it (cookies.py `bind_login`).
+- /oauth/callback first checks that the browser it reaches began that sign-in (else a link
+  to the IdP carried to a victim would issue the victim's code to whoever began it: a
+  consent splice; or sign the victim in as someone else: login CSRF, RFC 6749 §10.12,
+  RFC 9700 §4.7.1); then it verifies the login (idp/), checks that this very user
+  consented, makes the grant and the code, and sends the browser back with `code`,
+  `state` and `iss`. It never replaces the browser's login session with another user's.
   A state of a browser login to the gate's own pages goes to `session_handlers.py`.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import structlog
 from aiohttp import web
@@ -36,6 +44,7 @@ from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.pages import page_response, render_consent, render_message
+from mcp_gate.web.request_bodies import read_form
 from mcp_gate.web.session_handlers import finish_browser_login
 
 log = structlog.get_logger()
@@ -91,17 +100,21 @@ async def authorize(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(
             error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)
         ) from None
-    await auth.grants.save_pending(pending)
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
     session = auth.cookies.read_session(request)
     if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
-        return await _start_login(auth, pending)
-    raise web.HTTPFound(auth.path(f"/consent?request={pending.id}"))
+        return await _start_login(request, auth, pending)
+    raise web.HTTPFound(_consent_url(auth, pending))
+
+
+def _consent_url(auth: AuthComponents, pending: PendingAuthorization) -> str:
+    return auth.path(f"/consent?request={auth.consent_requests.seal(pending)}")
 
 
 async def consent_page(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    pending = await auth.grants.load_pending(request.query.get("request", ""))
+    sealed = request.query.get("request", "")
+    pending = auth.consent_requests.open(sealed)
     if pending is None:
         return _expired(auth)
     client = await auth.clients.load(pending.client_id)
@@ -117,7 +130,7 @@ async def consent_page(request: web.Request) -> web.StreamResponse:
         server=pending.server,
         scope=pending.scope,
         action=auth.path("/consent"),
-        pending_id=pending.id,
+        sealed_request=sealed,
         csrf_token=token,
     )
     return response
@@ -125,11 +138,11 @@ async def consent_page(request: web.Request) -> web.StreamResponse:
 
 async def consent_decision(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    form = await request.post()
-    pending_id = str(form.get("request", ""))
-    if not auth.cookies.verify_csrf(
-        request, str(form.get("csrf", "")), _CONSENT_PURPOSE + pending_id
-    ):
+    form = await read_form(request)
+    pending = auth.consent_requests.open(form.get("request", ""))
+    if pending is None:
+        return _expired(auth)
+    if not auth.cookies.verify_csrf(request, form.get("csrf", ""), _CONSENT_PURPOSE + pending.id):
         return _message(
             auth,
             403,
@@ -137,42 +150,42 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
             "This form did not come from this browser's consent page.",
             "Start again from your application.",
         )
-    pending = await auth.grants.load_pending(pending_id)
-    if pending is None:
-        return _expired(auth)
     if form.get("decision") != "approve":
-        await auth.grants.delete_pending(pending.id)
         log.info("consent_denied", client_id=pending.client_id)
         denied = AccessDenied("the user denied the request")
         raise web.HTTPSeeOther(
             error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer)
         )
-    approved = PendingAuthorization(**{**pending.__dict__, "approved": True})
-    await auth.grants.save_pending(approved)
-    return await _start_login(auth, approved)
+    return await _start_login(request, auth, replace(pending, approved=True))
 
 
-async def _start_login(auth: AuthComponents, pending: PendingAuthorization) -> web.StreamResponse:
+async def _start_login(
+    request: web.Request, auth: AuthComponents, pending: PendingAuthorization
+) -> web.StreamResponse:
     login = LoginRequest()
-    # Stored only now, after consent, right before the redirect (reference §2.11 item 50).
-    await auth.grants.save_login(
-        login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier)
-    )
     try:
         url = await auth.idp.build_authorization_url(
             state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
         )
     except IdpError as exc:  # discovery happens on the first login: the IdP may be down
         return _idp_failed(auth, exc)
-    raise web.HTTPSeeOther(url)
+    redirect = web.HTTPSeeOther(url)
+    binding = auth.cookies.bind_login(request, redirect, login.state)
+    # Stored only now, after consent, right before the redirect (MCP security best
+    # practices §Confused Deputy: upstream state only after consent, single-use, short-lived).
+    await auth.grants.save_pending(pending)
+    await auth.grants.save_login(
+        login.state, LoginAttempt(pending.id, login.nonce, login.code_verifier, binding)
+    )
+    raise redirect
 
 
 async def callback(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    state = request.query.get("state")
+    state = request.query.get("state", "")
     # A browser signing in to the gate's own pages (/my/tokens) comes back here too.
     browser_login = await auth.browser_logins.take(state) if state else None
-    if state and browser_login is not None:
+    if browser_login is not None:
         return await finish_browser_login(request, auth, state, browser_login)
     attempt = await auth.grants.take_login(state) if state else None
     if attempt is None:
@@ -187,6 +200,21 @@ async def callback(request: web.Request) -> web.StreamResponse:
     pending = await auth.grants.load_pending(attempt.pending_id)
     if pending is None:
         return _expired(auth)
+    if not auth.cookies.is_login_from_here(request, attempt.browser_binding, state):
+        # A consent splice or a login CSRF: the IdP URL or the callback URL of a sign-in
+        # begun elsewhere, opened in this browser. Nothing is issued, nothing is kept.
+        await auth.grants.delete_pending(pending.id)
+        log.warning(
+            "login_refused", reason="started in another browser", client_id=pending.client_id
+        )
+        return _message(
+            auth,
+            403,
+            "Sign-in not started here",
+            "This sign-in was not started in this browser, so it does not count here. "
+            "Nothing was shared with the application.",
+            "If you did not just start signing in to an application, close this page.",
+        )
     if "error" in request.query or "code" not in request.query:
         await auth.grants.delete_pending(pending.id)
         denied = AccessDenied("the sign-in at the identity provider did not complete")
@@ -208,7 +236,8 @@ async def callback(request: web.Request) -> web.StreamResponse:
     elif not await auth.grants.has_consent(identity.subject, pending.client_id):
         # Consent was assumed from this browser's earlier session, but someone else signed
         # in: that user must approve for themselves.
-        raise web.HTTPFound(auth.path(f"/consent?request={pending.id}"))
+        await auth.grants.delete_pending(pending.id)
+        raise web.HTTPFound(_consent_url(auth, pending))
     grant = auth.tokens.new_grant(
         subject=identity.subject,
         email=identity.email,
@@ -237,5 +266,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
         server=pending.server,
     )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
-    auth.cookies.start_session(response, identity.subject, identity.email)
+    session = auth.cookies.read_session(request)
+    if session is None or session.subject == identity.subject:
+        auth.cookies.start_session(response, identity.subject, identity.email)
+    else:
+        # policy: a sign-in made for an application does not switch the browser's own login
+        # to another user without asking; that user signs out at /my/tokens first.
+        log.info("login_session_kept", subject=session.subject, signed_in=identity.subject)
     raise response

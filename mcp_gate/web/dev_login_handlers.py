@@ -13,6 +13,7 @@ from mcp_gate.appkeys import AUTH
 from mcp_gate.idp.dev import DevProvider, build_dev_identity
 from mcp_gate.idp.errors import LoginRefusedError
 from mcp_gate.web.pages import page_response, render_dev_login
+from mcp_gate.web.request_bodies import read_form
 
 
 def _provider(request: web.Request) -> DevProvider:
@@ -36,7 +37,7 @@ async def dev_login_form(request: web.Request) -> web.StreamResponse:
 async def dev_login_submit(request: web.Request) -> web.StreamResponse:
     provider = _provider(request)
     auth = request.app[AUTH]
-    form = await request.post()
+    form = await read_form(request)
     email, state = str(form.get("email", "")), str(form.get("state", ""))
     try:
         build_dev_identity(email, provider.issuer)

@@ -18,7 +18,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mcp_gate.appkeys import METRICS
-from mcp_gate.errors import BackendError, OAuthError, StorageUnavailableError
+from mcp_gate.errors import (
+    BackendError,
+    OAuthError,
+    StorageUnavailableError,
+    UnreadableBodyError,
+)
 from mcp_gate.idp.errors import IdpError
 
 log = structlog.get_logger()
@@ -83,6 +88,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except StorageUnavailableError:
         log.error("storage_unavailable")
         return _plain(503, "503 Service Unavailable: the gate's storage cannot be reached")
+    except UnreadableBodyError as exc:
+        title = "Payload Too Large" if exc.status == 413 else "Bad Request"
+        return _plain(exc.status, f"{exc.status} {title}: {exc.reason}")
     except OAuthError as exc:
         headers = {"Cache-Control": "no-store"}
         if exc.status == 401 and "Authorization" in request.headers:

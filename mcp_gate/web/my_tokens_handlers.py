@@ -26,6 +26,7 @@ from mcp_gate.usertokens.validation import InvalidUserTokenError, parse_pasted_t
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.my_tokens_page import TokenCard, render_my_tokens, render_notice_page
 from mcp_gate.web.pages import page_response
+from mcp_gate.web.request_bodies import read_form
 from mcp_gate.web.session_handlers import (
     MY_TOKENS_PATH,
     logout_purpose,
@@ -164,7 +165,7 @@ async def update_token(request: web.Request) -> web.StreamResponse:
     if session is None:
         raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
     server, authentication = _server(auth, request.match_info["server"])
-    form = await request.post()
+    form = await read_form(request)
     if not _csrf_ok(request, auth, session, server.name, str(form.get("csrf", ""))):
         return _forbidden(auth)
     action = form.get("action")
@@ -196,7 +197,7 @@ async def connect(request: web.Request) -> web.StreamResponse:
     if session is None:
         raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
     server, authentication = _server(auth, request.match_info["server"])
-    form = await request.post()
+    form = await read_form(request)
     if not _csrf_ok(request, auth, session, server.name, str(form.get("csrf", ""))):
         return _forbidden(auth)
     if authentication.type != "oauth":

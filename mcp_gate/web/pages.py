@@ -77,7 +77,7 @@ def render_consent(
     server: str,
     scope: str,
     action: str,
-    pending_id: str,
+    sealed_request: str,
     csrf_token: str,
 ) -> str:
     redirect_host = urlsplit(redirect_uri).hostname or redirect_uri
@@ -101,7 +101,7 @@ def render_consent(
 </dl>
 {warning}
 <form method="post" action="{escape(action)}">
-<input type="hidden" name="request" value="{escape(pending_id)}">
+<input type="hidden" name="request" value="{escape(sealed_request)}">
 <input type="hidden" name="csrf" value="{escape(csrf_token)}">
 <button class="primary" type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>

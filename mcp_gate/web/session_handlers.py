@@ -28,11 +28,11 @@ from mcp_gate.idp.login_request import LoginRequest
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.my_tokens_page import render_notice_page
 from mcp_gate.web.pages import page_response
+from mcp_gate.web.request_bodies import read_form
 
 log = structlog.get_logger()
 
 MY_TOKENS_PATH = "/my/tokens"
-_LOGIN_PURPOSE = "browser-login:"
 _LOGOUT_PURPOSE = "logout:"
 
 
@@ -62,7 +62,7 @@ async def start_browser_login(
         state=login.state, nonce=login.nonce, code_challenge=login.code_challenge
     )
     redirect = web.HTTPSeeOther(url)
-    binding = auth.cookies.csrf_token(request, redirect, _LOGIN_PURPOSE + login.state)
+    binding = auth.cookies.bind_login(request, redirect, login.state)
     await auth.browser_logins.save(
         login.state, BrowserLogin(login.nonce, login.code_verifier, return_to, binding)
     )
@@ -73,13 +73,13 @@ async def finish_browser_login(
     request: web.Request, auth: AuthComponents, state: str, login: BrowserLogin
 ) -> web.StreamResponse:
     """The IdP's answer to a browser login (its record already taken, single-use)."""
-    if not auth.cookies.verify_csrf(request, login.browser_binding, _LOGIN_PURPOSE + state):
-        log.warning("browser_login_refused", reason="another browser")
+    if not auth.cookies.is_login_from_here(request, login.browser_binding, state):
+        log.warning("login_refused", reason="started in another browser", page=login.return_to)
         return _notice(
             auth,
             403,
             "Sign-in not accepted",
-            "This sign-in was started in another browser, so it does not count here.",
+            "This sign-in was not started in this browser, so it does not count here.",
         )
     code = request.query.get("code")
     if "error" in request.query or not code:
@@ -112,7 +112,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     session = auth.cookies.read_session(request)
     if session is None:
         raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
-    form = await request.post()
+    form = await read_form(request)
     if not auth.cookies.verify_csrf(request, str(form.get("csrf", "")), logout_purpose(session)):
         return _notice(
             auth,

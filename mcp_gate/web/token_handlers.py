@@ -7,13 +7,13 @@ OAuth errors become their JSON error responses in the error middleware.
 
 from __future__ import annotations
 
-import json
 import time
 
 import structlog
 from aiohttp import web
 
 from mcp_gate.appkeys import AUTH, STORE
+from mcp_gate.errors import OAuthError, UnreadableBodyError
 from mcp_gate.oauth.clients import authenticate_client, parse_client_credentials
 from mcp_gate.oauth.errors import (
     InvalidClient,
@@ -25,6 +25,7 @@ from mcp_gate.oauth.errors import (
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.registration import register_client
 from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.request_bodies import read_form, read_json
 
 log = structlog.get_logger()
 
@@ -35,15 +36,24 @@ REGISTRATIONS_PER_WINDOW = 30
 REGISTRATION_WINDOW_SECONDS = 3600.0
 
 
+def _unreadable(error: type[OAuthError], exc: UnreadableBodyError) -> OAuthError:
+    oauth_error = error(exc.reason)
+    oauth_error.status = exc.status  # 413 for a body over its cap, else the error's 400
+    return oauth_error
+
+
 async def _form(request: web.Request) -> dict[str, str]:
     if request.content_type != "application/x-www-form-urlencoded":
         raise InvalidRequest("send application/x-www-form-urlencoded (RFC 6749 §3.2)")
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except UnreadableBodyError as exc:
+        raise _unreadable(InvalidRequest, exc) from None
     repeated = sorted({k for k in form if len(form.getall(k)) > 1})
     if repeated:
         # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
         raise InvalidRequest(f"parameter repeated: {', '.join(repeated)}")
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return dict(form.items())
 
 
 async def _authenticated_client(
@@ -103,10 +113,9 @@ async def register(request: web.Request) -> web.Response:
         log.warning("registration_rate_limited", remote=address)
         raise TooManyRequests("too many registrations from this address; try again later")
     try:
-        metadata = json.loads(await request.read())
-    # RecursionError: nesting deeper than the JSON decoder goes.
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)") from None
+        metadata = await read_json(request)
+    except UnreadableBodyError as exc:
+        raise _unreadable(InvalidClientMetadata, exc) from None
     if not isinstance(metadata, dict):
         raise InvalidClientMetadata("the body must be a JSON object (RFC 7591 §3.1)")
     client, _secret, body = register_client(metadata, now=time.time())

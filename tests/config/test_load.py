@@ -191,3 +191,22 @@ def test_yaml_tags_that_build_objects_are_refused(write_config: WriteConfig) -> 
         load_config(write_config(text), {})
     (problem,) = caught.value.problems
     assert problem.startswith("invalid YAML at line 1, column 8:")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('{"proxy": {"sessions": {"maxPerUser": 1' + "0" * 5000 + "}}}", "gate.json"),
+        ("proxy:\n  sessions: {maxPerUser: 1" + "0" * 5000 + "}\n", "gate.yaml"),
+    ],
+    ids=["json", "yaml"],
+)
+def test_integer_past_pythons_digit_limit_is_a_config_error(
+    write_config: WriteConfig, text: str, name: str
+) -> None:
+    """Policy: an absurd number is a config error, not a ValueError traceback."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(text, name), {})
+    (problem,) = caught.value.problems
+    assert problem.startswith(("invalid JSON", "invalid YAML"))
+    assert "digits" in problem

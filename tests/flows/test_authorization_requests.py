@@ -7,9 +7,11 @@ issuer (RFC 9207 §2), and the client's `state` unchanged (RFC 6749 §4.1.2).
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from yarl import URL
 
+from mcp_gate.store.memory import MemoryStore
 from tests.fixtures.gate import remote
 from tests.fixtures.oauth_client import (
     Pkce,
@@ -261,3 +263,42 @@ async def test_missing_or_unknown_scope_and_prompt_consent_still_get_the_mcp_sco
         answer = await exchange_code(gate.base_url, client, callback.query["code"], pkce)
     assert answer.status == 200
     assert answer.json["scope"] == "mcp"
+
+
+async def test_flood_of_anonymous_authorization_requests_keeps_nothing(
+    oauth_gate_factory, py_streamable_server
+):
+    """policy: nothing is stored for an /authorize until the user acts on its consent page,
+    so 300 anonymous requests (each with a 2,000-character state) leave the store as it was;
+    each still reaches a working consent page."""
+    store = MemoryStore()
+    async with oauth_gate_factory(_one_server(py_streamable_server), store=store) as gate:
+        client = await register(gate.base_url)
+        before = len(store)
+        url = authorization_url(gate.base_url, client, pkce=Pkce.new(), state="s" * 2000)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                async with http.get(url, allow_redirects=False) as response:
+                    assert response.status == 302
+                    consent = response.headers["Location"]
+            async with http.get(gate.url(consent)) as page:
+                consent_status, consent_html = page.status, await page.text()
+        after = len(store)
+    assert after == before
+    assert consent_status == 200
+    assert 'name="decision"' in consent_html
+
+
+async def test_state_longer_than_the_cap_is_refused_at_the_redirect_uri(
+    oauth_gate_factory, py_streamable_server
+):
+    """policy: a `state` over 2,048 characters is an invalid_request, not carried along."""
+    async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
+        client = await register(gate.base_url)
+        url = authorization_url(gate.base_url, client, pkce=Pkce.new(), state="s" * 2049)
+        answer = await request("GET", url)
+    location = URL(answer.headers["Location"])
+    assert answer.status == 302
+    assert str(location).startswith(client.redirect_uri)
+    assert location.query["error"] == "invalid_request"
+    assert "state" not in location.query

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import aiohttp
 import pytest
 
+from mcp_gate.store.memory import MemoryStore
 from tests.fixtures.gate import remote
 from tests.fixtures.oauth_client import register
 
@@ -40,6 +42,7 @@ CASES: dict[str, tuple[str, str, dict[str, str], bytes | None]] = {
     "consent-post-empty": ("POST", "/consent", _FORM, b""),
     "consent-post-json": ("POST", "/consent", {"Content-Type": "application/json"}, b"[1,2]"),
     "consent-post-garbage-csrf": ("POST", "/consent", _FORM, b"request=x&csrf=%00%FF&decision=1"),
+    "consent-post-not-utf8": ("POST", "/consent", _FORM, b"\xde\xf5\xb8*"),
     "callback-empty": ("GET", "/oauth/callback", {}, None),
     "callback-error-only": ("GET", "/oauth/callback?error=access_denied", {}, None),
     "callback-garbage-state": ("GET", "/oauth/callback?state=%00%FF&code=x", {}, None),
@@ -79,11 +82,28 @@ CASES: dict[str, tuple[str, str, dict[str, str], bytes | None]] = {
         _FORM,
         b"client_id={client}&client_id={client}&grant_type=refresh_token&refresh_token=x",
     ),
+    "token-not-utf8": ("POST", "/token", _FORM, b"\xde\xf5\xb8*"),
+    "token-too-large": ("POST", "/token", _FORM, b"grant_type=" + b"x" * 20_000),
+    "revoke-not-utf8": ("POST", "/revoke", _FORM, b"\xde\xf5\xb8*"),
     "revoke-empty": ("POST", "/revoke", _FORM, b""),
     "revoke-no-token": ("POST", "/revoke", _FORM, b"client_id={client}"),
     "register-empty": ("POST", "/register", {"Content-Type": "application/json"}, b""),
     "register-array": ("POST", "/register", {"Content-Type": "application/json"}, b"[]"),
     "register-not-utf8": ("POST", "/register", {"Content-Type": "application/json"}, b"\xff"),
+    "register-huge-integer": (
+        "POST",
+        "/register",
+        {"Content-Type": "application/json"},
+        b'{"redirect_uris": ["http://127.0.0.1/cb"], "default_max_age": 1' + b"0" * 5000 + b"}",
+    ),
+    "register-2mb-client-name": (
+        "POST",
+        "/register",
+        {"Content-Type": "application/json"},
+        b'{"redirect_uris": ["http://127.0.0.1/cb"], "client_name": "'
+        + b"n" * (2 * 1024 * 1024)
+        + b'"}',
+    ),
     "register-wrong-types": (
         "POST",
         "/register",
@@ -129,3 +149,63 @@ async def test_malformed_request_gets_a_4xx_never_a_500(
             status, text = response.status, await response.text()
     assert 400 <= status < 500, f"{case}: {status} {text[:300]}"
     assert "Traceback" not in text
+
+
+async def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, str]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, headers=headers, data=io.BytesIO(body)) as r,
+    ):
+        return r.status, r.content_type, await r.text()
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke"])
+async def test_oauth_form_that_is_not_utf8_is_a_400_invalid_request(
+    oauth_gate_factory, py_streamable_server, path
+):
+    """RFC 6749 §5.2: an unreadable token or revocation request is `invalid_request`."""
+    servers = {"py": remote("py", "streamable-http", py_streamable_server.url)}
+    async with oauth_gate_factory(servers) as gate:
+        status, content_type, text = await _post(gate.url(path), _FORM, b"\xde\xf5\xb8*")
+    assert (status, content_type) == (400, "application/json")
+    assert json.loads(text)["error"] == "invalid_request"
+
+
+async def test_consent_form_that_is_not_utf8_is_a_400(oauth_gate_factory, py_streamable_server):
+    """policy: an unreadable consent form is a 400 that says so, never a 500."""
+    servers = {"py": remote("py", "streamable-http", py_streamable_server.url)}
+    async with oauth_gate_factory(servers) as gate:
+        status, _, text = await _post(gate.url("/consent"), _FORM, b"\xde\xf5\xb8*")
+    assert status == 400
+    assert "not url-encoded UTF-8" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            b'{"redirect_uris": ["http://127.0.0.1/cb"], "client_name": "' + b"n" * 2**21 + b'"}',
+            413,
+        ),
+        (
+            b'{"redirect_uris": ["http://127.0.0.1/cb"], "default_max_age": 1' + b"0" * 5000 + b"}",
+            400,
+        ),
+    ],
+    ids=["2-mib-client-name", "5000-digit-integer"],
+)
+async def test_registration_too_large_or_unreadable_is_refused_and_nothing_is_stored(
+    oauth_gate_factory, py_streamable_server, body, status
+):
+    """RFC 7591 §3.2.2: `invalid_client_metadata`; policy: a registration is at most 16 KiB."""
+    servers = {"py": remote("py", "streamable-http", py_streamable_server.url)}
+    store = MemoryStore()
+    json_type = {"Content-Type": "application/json"}
+    async with oauth_gate_factory(servers, store=store) as gate:
+        before = len(store)
+        answer_status, _, text = await _post(gate.url("/register"), json_type, body)
+        # The rate-limit counter of /register is the one entry a refused registration adds.
+        added = len(store) - before
+    assert answer_status == status
+    assert json.loads(text)["error"] == "invalid_client_metadata"
+    assert added == 1

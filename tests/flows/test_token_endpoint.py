@@ -6,13 +6,17 @@ Every answer is JSON with `Cache-Control: no-store` (RFC 6749 §5.1); errors fol
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 
 import pytest
+from structlog.testing import capture_logs
 
 from mcp_gate.appkeys import AUTH
+from mcp_gate.crypto.digest import token_digest
 from mcp_gate.oauth.token_endpoint import REFRESH_REUSE_GRACE_SECONDS
+from mcp_gate.store.memory import MemoryStore
 from tests.fixtures.gate import remote
 from tests.fixtures.oauth_client import (
     Pkce,
@@ -251,15 +255,44 @@ async def test_refresh_rotates_the_refresh_token_and_the_new_one_works(
     assert works.status == 200
 
 
-async def test_refresh_token_presented_again_within_the_grace_window_still_works(
+async def test_refresh_token_presented_again_within_the_grace_window_gets_the_same_answer(
     oauth_gate_factory, py_streamable_server
 ):
-    """policy (reference §2.8 item 41): two concurrent refreshes of one token both succeed."""
+    """policy (RFC 9700 §4.14.2 with a grace for concurrent refreshes): a replay inside the
+    window gets the one successor its rotation made, never a second live token chain, and
+    every such replay is logged."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         first = await log_in(gate.base_url, client)
-        racing = [await refresh(gate.base_url, client, first.refresh_token) for _ in range(2)]
-    assert [answer.status for answer in racing] == [200, 200]
+        with capture_logs() as logs:
+            answers = [await refresh(gate.base_url, client, first.refresh_token) for _ in range(5)]
+        successor = answers[0]
+        onward = await refresh(gate.base_url, client, successor.refresh_token)
+        works = await mcp_initialize(gate.url("/py/mcp"), successor.access_token)
+    assert [answer.status for answer in answers] == [200] * 5
+    assert {answer.refresh_token for answer in answers} == {successor.refresh_token}
+    assert {answer.access_token for answer in answers} == {successor.access_token}
+    assert all(0 < answer.json["expires_in"] <= successor.json["expires_in"] for answer in answers)
+    reuses = [entry for entry in logs if entry["event"] == "refresh_token_reused_within_grace"]
+    assert len(reuses) == 4
+    assert all(first.refresh_token not in str(entry) for entry in logs)
+    assert onward.status == 200
+    assert works.status == 200
+
+
+async def test_concurrent_refreshes_of_one_token_share_one_successor(
+    oauth_gate_factory, py_streamable_server
+):
+    """policy: ten refreshes of one token at once (the MCP Inspector's race) all succeed
+    with the same tokens: the grant is never forked."""
+    async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
+        client = await register(gate.base_url)
+        first = await log_in(gate.base_url, client)
+        answers = await asyncio.gather(
+            *(refresh(gate.base_url, client, first.refresh_token) for _ in range(10))
+        )
+    assert [answer.status for answer in answers] == [200] * 10
+    assert len({answer.refresh_token for answer in answers}) == 1
 
 
 async def test_refresh_token_reused_after_rotation_revokes_the_whole_family(
@@ -369,3 +402,22 @@ async def test_refresh_for_another_servers_resource_is_invalid_target(
     assert other.status == 400
     assert other.error == "invalid_target"
     assert legacy_front.status == 200
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b"not json", b'{"grant_id": 1' + b"0" * 5000 + b"}", b"[1, 2]", b'{"grant_id": {}}'],
+    ids=["not-json", "huge-integer", "array", "wrong-shape"],
+)
+async def test_refresh_record_altered_in_the_store_is_invalid_grant_not_a_500(
+    oauth_gate_factory, py_streamable_server, stored
+):
+    """policy: a stored record that no longer reads as one is absent (RFC 6749 §5.2)."""
+    store = MemoryStore()
+    async with oauth_gate_factory(_servers(py_streamable_server), store=store) as gate:
+        client = await register(gate.base_url)
+        first = await log_in(gate.base_url, client)
+        await store.put("refresh", token_digest(first.refresh_token), stored)
+        answer = await refresh(gate.base_url, client, first.refresh_token)
+    assert answer.status == 400
+    assert answer.error == "invalid_grant"

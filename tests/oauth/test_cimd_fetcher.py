@@ -180,8 +180,8 @@ async def test_redirect_is_not_followed(
 async def test_oversized_document_is_refused(
     tls_http: aiohttp.ClientSession, cimd_server: CimdServer
 ) -> None:
-    """Spec (MCP security §CIMD: cap size); policy: 64 KiB, counted as it streams."""
-    with pytest.raises(DocumentFetchError, match="larger than 65536 bytes"):
+    """Spec (MCP security §CIMD: cap size); policy: 16 KiB, counted as it streams."""
+    with pytest.raises(DocumentFetchError, match="larger than 16384 bytes"):
         await _test_fetcher(tls_http).fetch(cimd_server.url("/big"))
 
 

@@ -189,6 +189,49 @@ async def test_session_cookie_and_tokens_sealed_with_an_old_key_survive_rotation
     assert dropped[1].startswith(oidc_provider.issuer)
 
 
+async def test_first_page_after_a_browser_restart_has_every_form_working(
+    oauth_gate_factory, echo_headers_server
+):
+    """policy: with a session cookie but no CSRF cookie (it ends with the browser, the
+    session lasts 12 h), one page render mints one CSRF secret, so every form on it works."""
+    servers = {"notion": notion_server(echo_headers_server.url + "/mcp")}
+    async with oauth_gate_factory(servers) as gate, token_page(gate) as page:
+        await page.open()
+        page.http.cookie_jar.clear(lambda cookie: cookie.key.endswith("mcp-gate-csrf"))
+        await page.open()
+        saved = await page.save("notion", TOKEN_A)
+        saved_status = page.status
+        logout_csrf = page.csrf("/my/logout")
+        await page.open()
+        page.http.cookie_jar.clear(lambda cookie: cookie.key.endswith("mcp-gate-csrf"))
+        await page.open()
+        await page.delete("notion")
+        deleted_status = page.status
+        html = await page.post("/my/logout", {"csrf": page.csrf("/my/logout")})
+        logged_out_status = page.status
+    assert saved_status == 200
+    assert "Not set" not in saved
+    assert logout_csrf
+    assert deleted_status == 200
+    assert logged_out_status == 200
+    assert "You are signed out" in html
+
+
+async def test_form_body_that_is_not_utf8_is_a_400(oauth_gate_factory, echo_headers_server):
+    """policy: a form body whose bytes are not UTF-8 is a clear 400, never a 500."""
+    servers = {"notion": notion_server(echo_headers_server.url + "/mcp")}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with oauth_gate_factory(servers) as gate, token_page(gate) as page:
+        await page.open()
+        statuses = {}
+        for path in ("/my/tokens/notion", "/my/logout"):
+            async with page.http.post(gate.url(path), data=b"\xde\xf5\xb8*", headers=form) as r:
+                statuses[path] = (r.status, "Traceback" in await r.text())
+        after = await page.open()
+    assert statuses == {"/my/tokens/notion": (400, False), "/my/logout": (400, False)}
+    assert "alice@example.com" in after
+
+
 async def test_sign_out_needs_its_csrf_token_and_ends_the_session(
     oauth_gate_factory, echo_headers_server, oidc_provider
 ):
@@ -246,7 +289,7 @@ async def test_login_finished_in_another_browser_does_not_sign_that_browser_in(
         await starter.open(f"/oauth/callback?{callback.query_string}")
         replayed = starter.status
     assert status == 403
-    assert "started in another browser" in html
+    assert "not started in this browser" in html
     assert "mcp-gate-session" not in victim_cookies
     assert replayed == 400  # the state is single-use, even for the browser that started it
 
