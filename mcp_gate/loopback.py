@@ -25,7 +25,10 @@ def is_loopback_host(host: str) -> bool:
 
 def is_tls_or_loopback_url(url: str) -> bool:
     """https to any host, or plain http to a loopback host."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
     if parts.scheme == "https":
         return bool(parts.hostname)
     return parts.scheme == "http" and is_loopback_host(parts.hostname or "")

@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 from typing import cast
-from urllib.parse import urlsplit
 
 from mcp_gate.config.clients_schema import parse_static_clients
 from mcp_gate.config.model import (
@@ -26,7 +25,7 @@ from mcp_gate.config.model import (
     StorageKind,
 )
 from mcp_gate.config.section import Section
-from mcp_gate.config.values import is_http_url, resolve
+from mcp_gate.config.values import is_http_url, resolve, split_url
 from mcp_gate.loopback import is_loopback_host, is_tls_or_loopback_url
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
@@ -141,7 +140,7 @@ def _idp(auth: Section, base_url: str) -> IdpConfig:
             section.at("discoveryUrl"),
             f"must be an https URL ending in {DISCOVERY_SUFFIX} (http only on loopback)",
         )
-    if provider == "dev" and base_url and not is_loopback_host(urlsplit(base_url).hostname or ""):
+    if provider == "dev" and base_url and not is_loopback_host(split_url(base_url).hostname or ""):
         # policy: the dev login asks no password; it must never face a network.
         section.ctx.error(
             section.at("provider"),
@@ -161,7 +160,7 @@ def _check_derived(auth: Section, base_url: str) -> None:
     if not base_url:
         return
     issuer = auth.text("issuer").rstrip("/")
-    origin = f"{urlsplit(base_url).scheme}://{urlsplit(base_url).netloc}"
+    origin = f"{split_url(base_url).scheme}://{split_url(base_url).netloc}"
     if auth.has("issuer") and issuer not in (origin, base_url):
         auth.ctx.error(
             auth.at("issuer"),
@@ -186,7 +185,7 @@ def _redis(auth: Section, storage: StorageKind) -> RedisConfig | None:
     if auth.has("redis"):
         section.need("url", "like redis://host:6379/0 or rediss://host:6380/0")
     url = section.secret("url")
-    if url is not None and urlsplit(url.reveal()).scheme not in ("redis", "rediss", "unix"):
+    if url is not None and split_url(url.reveal()).scheme not in ("redis", "rediss", "unix"):
         section.ctx.error(section.at("url"), "must start with redis://, rediss:// or unix://")
     key_prefix = section.text("keyPrefix", RedisConfig.key_prefix)
     return RedisConfig(url=url or Secret(""), key_prefix=key_prefix)
@@ -258,7 +257,7 @@ def _origins(auth: Section) -> tuple[str, ...]:
         if not isinstance(text, str):
             continue
         origin = text.rstrip("/")
-        parts = urlsplit(origin)
+        parts = split_url(origin)
         if not is_http_url(origin) or parts.path or parts.query or parts.fragment:
             auth.ctx.error(path, f"expected an origin like https://claude.ai, got {text!r}")
         origins.append(origin)

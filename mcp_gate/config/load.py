@@ -98,7 +98,11 @@ class _Loader(yaml.SafeLoader):
 
 
 def _read_yaml(text: str) -> tuple[object, list[str]]:
-    loader = _Loader(text)
+    try:
+        # The reader refuses control characters as the loader is made (yaml.reader.ReaderError).
+        loader = _Loader(text)
+    except yaml.YAMLError as error:
+        return None, [f"invalid YAML: {error}"]
     try:
         return loader.get_single_data(), loader.duplicates
     except yaml.MarkedYAMLError as error:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
 
 from mcp_gate.config.auth_schema import parse_auth
 from mcp_gate.config.model import DEFAULT_MAX_BODY_BYTES, ProxyConfig, SessionsConfig
 from mcp_gate.config.section import Section
-from mcp_gate.config.values import is_http_url
+from mcp_gate.config.values import is_http_url, split_url
 
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = ("name", "baseURL", "addr", "sessions", "auth", "maxBodySize", "admin")
@@ -50,7 +49,7 @@ def _base_url(section: Section) -> str:
     if not section.need("baseURL", "the gate's public URL, like https://mcp.example.com"):
         return ""
     url = section.text("baseURL")
-    parts = urlsplit(url)
+    parts = split_url(url)
     if not is_http_url(url) or parts.query or parts.fragment or parts.username:
         if url:
             section.ctx.error(

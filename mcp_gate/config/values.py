@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from mcp_gate.config.model import UserTokenTemplate
 
@@ -224,6 +224,20 @@ def escape_dollars(text: str) -> str:
     return text.replace("$", "$$") if "$$" in text or "${" in text else text
 
 
+_UNPARSEABLE = SplitResult("", "", "", "", "")
+
+
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, with a URL it cannot read (an unclosed IPv6 bracket, a port that is not
+    a number) read as an empty one, which every check then refuses."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a bad port
+    except ValueError:
+        return _UNPARSEABLE
+    return parts
+
+
 def is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    parts = split_url(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
