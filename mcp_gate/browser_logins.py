@@ -12,11 +12,11 @@ Stores and takes; knows nothing of HTTP.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from mcp_gate.crypto.digest import token_digest
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 
 BROWSER_LOGIN_KIND = "browser_login"
 # policy: as long as an MCP client's login may take (oauth/grants.py PENDING_TTL_SECONDS).
@@ -41,11 +41,11 @@ class BrowserLoginStore:
         await self._store.put(
             BROWSER_LOGIN_KIND,
             token_digest(state),
-            json.dumps(login.__dict__).encode(),
+            to_json(login),
             ttl_seconds=BROWSER_LOGIN_TTL_SECONDS,
         )
 
     async def take(self, state: str) -> BrowserLogin | None:
         """The login this state names, once; None if unknown, expired or already used."""
         data = await self._store.take(BROWSER_LOGIN_KIND, token_digest(state))
-        return BrowserLogin(**json.loads(data)) if data else None
+        return from_json(BrowserLogin, data)

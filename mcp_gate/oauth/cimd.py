@@ -42,10 +42,11 @@ import yarl
 from mcp_gate.crypto.digest import token_digest
 from mcp_gate.errors import GateError
 from mcp_gate.oauth.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri
-from mcp_gate.oauth.models import Client, from_json, to_json
+from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.registration import parse_client_metadata
 from mcp_gate.store.memory import MemoryStore
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 
 log = structlog.get_logger()
 

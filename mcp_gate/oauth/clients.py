@@ -20,8 +20,9 @@ from urllib.parse import unquote_plus
 from mcp_gate.crypto.digest import secrets_equal, token_digest
 from mcp_gate.oauth.cimd import CimdResolver, is_cimd_client_id
 from mcp_gate.oauth.errors import InvalidClient, InvalidRequest
-from mcp_gate.oauth.models import AuthMethod, Client, from_json, to_json
+from mcp_gate.oauth.models import AuthMethod, Client
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 
 CLIENT_KIND = "client"
 # policy: claude.ai registers a new client on every fresh connection (reference §5

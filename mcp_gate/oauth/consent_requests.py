@@ -17,7 +17,8 @@ from collections.abc import Callable
 from mcp_gate.crypto.aead import Sealer
 from mcp_gate.errors import CryptoError
 from mcp_gate.oauth.grants import PENDING_TTL_SECONDS
-from mcp_gate.oauth.models import PendingAuthorization, from_json, to_json
+from mcp_gate.oauth.models import PendingAuthorization
+from mcp_gate.store.records import from_json, to_json
 
 _AAD = b"mcp-gate consent request v1"
 

@@ -21,10 +21,9 @@ from mcp_gate.oauth.models import (
     LoginAttempt,
     PendingAuthorization,
     RefreshToken,
-    from_json,
-    to_json,
 )
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 
 # policy: the user has this long to consent and log in (reference §2.11: ~10 min state).
 PENDING_TTL_SECONDS = 600.0

@@ -13,32 +13,10 @@ Records hold digests of tokens, never tokens.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 
 AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
-
-R = TypeVar("R")
-
-
-def to_json(record: object) -> bytes:
-    return json.dumps(dataclasses.asdict(record), separators=(",", ":")).encode()  # type: ignore[call-overload]
-
-
-def from_json(cls: type[R], data: bytes | None) -> R | None:
-    """The record of `data`, or None when there is none or it does not read as a `cls`
-    (a record altered in the store reads as absent, so its request fails as unknown)."""
-    if data is None:
-        return None
-    try:
-        raw = json.loads(data)
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in names}
-        return cls(**values)
-    except (ValueError, RecursionError, TypeError, AttributeError):
-        return None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ the connection and fails only this request (`ServiceUnavailableError`).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from mcp_gate.crypto.digest import new_token, token_digest
 from mcp_gate.errors import GateError
 from mcp_gate.idp.login_request import build_s256_challenge
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 from mcp_gate.usertokens import service_oauth
 from mcp_gate.usertokens.service_oauth import (
     ServiceRefusedError,
@@ -99,7 +99,7 @@ class ServiceConnections:
         await self._store.put(
             CONNECT_KIND,
             token_digest(state),
-            json.dumps(pending.__dict__).encode(),
+            to_json(pending),
             ttl_seconds=CONNECT_TTL_SECONDS,
         )
         return service_oauth.build_authorization_url(
@@ -112,7 +112,7 @@ class ServiceConnections:
     async def take_pending(self, state: str) -> PendingConnect | None:
         """The attempt this state names, once."""
         data = await self._store.take(CONNECT_KIND, token_digest(state))
-        return PendingConnect(**json.loads(data)) if data else None
+        return from_json(PendingConnect, data)
 
     async def finish(
         self, pending: PendingConnect, authentication: UserAuthentication, code: str

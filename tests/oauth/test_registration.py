@@ -12,8 +12,8 @@ from structlog.testing import capture_logs
 
 from mcp_gate.crypto.digest import token_digest
 from mcp_gate.oauth.errors import InvalidClientMetadata, InvalidRedirectUri
-from mcp_gate.oauth.models import to_json
 from mcp_gate.oauth.registration import CLIENT_NAME_MAX_CHARS, register_client
+from mcp_gate.store.records import to_json
 
 NOW = 1_800_000_000.0
 UNRESERVED = re.compile(r"[A-Za-z0-9_-]+")
