@@ -72,6 +72,7 @@ def _proxy(proxy: ProxyConfig, show: ShowSecret) -> dict[str, object]:
         "name": proxy.name,
         "baseURL": proxy.base_url,
         "addr": proxy.addr,
+        "metricsAddr": proxy.metrics_addr,
         "maxBodySize": format_size(proxy.max_body_bytes),
         "sessions": {
             "timeout": format_duration(proxy.sessions.timeout_seconds),

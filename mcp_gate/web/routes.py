@@ -2,6 +2,7 @@
 
 Everything lives under the path of `baseURL`, except the discovery documents, which RFC
 8414 §3 and RFC 9728 §3 place at the origin's root `/.well-known/…` whatever the path.
+`/metrics` is not here: it has its own listener (metrics_listener.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from mcp_gate.web import (
 def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
-    app.router.add_get(f"{base_path}/metrics", ops_handlers.metrics)
     if oauth:
         _add_oauth_routes(app, base_path)
     mcp = f"{base_path}/{{server}}/mcp"

@@ -42,6 +42,7 @@ def test_render_uses_mcp_front_key_names_and_fills_defaults() -> None:
         "  name: mcp-gate\n"
         "  baseURL: https://gate.example.test\n"
         "  addr: 127.0.0.1:8080\n"
+        "  metricsAddr: 127.0.0.1:9090\n"
         "  maxBodySize: 4MiB\n"
         "  sessions:\n"
         "    timeout: 5m\n"
