@@ -56,7 +56,7 @@ from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
 from mcp_gate.web.metrics_listener import metrics_listener
-from mcp_gate.web.middlewares import access_log, error_pages
+from mcp_gate.web.middlewares import access_log, error_pages, strict_transport_security
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 
@@ -84,6 +84,8 @@ def create_app(
     app[STANDALONE_STREAMS] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
+    if config.proxy.base_url.startswith("https://"):
+        app.on_response_prepare.append(strict_transport_security)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
