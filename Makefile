@@ -10,7 +10,7 @@ NODE_SERVERS := tests/servers/node_modules/.package-lock.json
 NODE_OIDC := tests/servers/oidc/node_modules/.package-lock.json
 CONFIG ?=
 
-.PHONY: run test lint format bench clean system-packages
+.PHONY: run test lint format bench screenshots clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ format: $(STAMP)
 ## bench: overhead of the gate against direct calls (writes bench/results/)
 bench: system-packages $(STAMP) $(NODE_SERVERS) $(NODE_OIDC)
 	$(BIN)/python -m bench
+
+## screenshots: the home page in Chromium, signed out and in, for the README (docs/images/)
+screenshots: system-packages $(STAMP)
+	$(BIN)/python scripts/home_screenshots.py
 
 clean:
 	rm -rf $(VENV) tests/servers/node_modules tests/servers/oidc/node_modules .pytest_cache

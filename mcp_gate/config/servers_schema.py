@@ -48,7 +48,7 @@ TOOL_FILTER_KEYS = ("mode", "list")
 # The gate's own first path segments (DESIGN §2); a server there would shadow a route.
 RESERVED_NAMES = frozenset(
     {".well-known", "authorize", "consent", "oauth", "token", "register", "revoke", "my"}
-    | {"health", "ready", "metrics", "static"}
+    | {"health", "ready", "metrics", "static", "sign-in"}
 )
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 # policy: a literal header or env value under a name like these is presumed a credential

@@ -317,6 +317,7 @@ def test_domains_are_normalized_and_origins_checked() -> None:
         ("token", "'token' is one of the gate's own routes; choose another name"),
         ("Health", "'Health' is one of the gate's own routes; choose another name"),
         (".well-known", "'.well-known' is one of the gate's own routes; choose another name"),
+        ("sign-in", "'sign-in' is one of the gate's own routes; choose another name"),
     ],
 )
 def test_server_name_errors(name: str, problem: str) -> None:

@@ -370,10 +370,15 @@ def test_termination_grace_outlasts_the_stream_drain() -> None:
 
 
 def test_notes_give_the_mcp_url_of_every_server() -> None:
-    """NOTES.txt lists `<baseURL>/<name>/mcp` for each configured server, none removed."""
+    """NOTES.txt lists `<baseURL>/<name>/mcp` for each configured server, none removed, and
+    the home page where users find them with their client setup."""
     notes = render_chart(EXISTING_SECRET_OIDC).notes
     assert "git: https://gate.acme.test/git/mcp" in notes
     assert "claude mcp add --transport http git https://gate.acme.test/git/mcp" in notes
+    assert (
+        "with\nits setup for Claude Code, Cursor, VS Code and Claude Desktop at https://gate.acme.test/,"
+        in notes
+    )
     assert "/time/mcp" not in notes
 
 
