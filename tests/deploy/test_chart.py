@@ -194,7 +194,8 @@ def test_probes_use_health_and_ready_under_the_base_url_path() -> None:
 def test_gate_started_from_the_render_answers_its_probes(tmp_path: Path) -> None:
     """The gate, run with the rendered config and the rendered Secret as its environment,
     answers every probe path on the container port, and `/metrics` on the metrics port."""
-    port, metrics_port = free_port(), free_port()
+    port = free_port()
+    metrics_port = free_port(other_than=(port,))
     proxy = {
         "baseURL": "https://tools.acme.test/gate/",
         "addr": f"0.0.0.0:{port}",

@@ -139,7 +139,7 @@ async def test_the_embedded_demo_config_serves_the_time_server_after_a_dev_login
         demo.proxy,
         addr=f"127.0.0.1:{port}",
         base_url=f"http://127.0.0.1:{port}",
-        metrics_addr=free_addr(),
+        metrics_addr=free_addr(other_than=(port,)),
     )
     async with running_gate(replace(demo, proxy=proxy)) as gate:
         client = await register(gate.base_url)

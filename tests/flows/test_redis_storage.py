@@ -104,7 +104,9 @@ async def test_two_gates_sharing_redis_serve_the_same_user(
         # The second replica: same config and baseURL, its own listening port.
         replica_port = free_port()
         replica_proxy = replace(
-            config.proxy, addr=f"127.0.0.1:{replica_port}", metrics_addr=free_addr()
+            config.proxy,
+            addr=f"127.0.0.1:{replica_port}",
+            metrics_addr=free_addr(other_than=(replica_port,)),
         )
         replica_config = replace(config, proxy=replica_proxy)
         async with running_gate(replica_config):

@@ -81,8 +81,8 @@ async def test_busy_metrics_addr_is_a_config_error_naming_the_key():
 
 def test_serve_with_a_busy_metrics_addr_exits_2_with_the_reason(tmp_path: Path):
     """Policy: `mcp-gate serve` reports the unusable metricsAddr and exits 2, no traceback."""
-    port = free_port()
     with _busy_addr() as busy:
+        port = free_port()  # chosen while `busy` is held, so never the same port
         config = tmp_path / "gate.yaml"
         config.write_text(
             f"proxy:\n  baseURL: http://127.0.0.1:{port}\n  addr: 127.0.0.1:{port}\n"

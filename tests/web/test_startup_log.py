@@ -48,7 +48,8 @@ async def _serve_and_stop(config: Path, port: int, base_path: str = "") -> list[
 async def test_start_logs_home_page_and_every_mcp_url_once(tmp_path: Path):
     """Policy: a newcomer reads in the log, once, where the home page and each server's
     MCP URL are, and, with the demo login, how to sign in."""
-    port, metrics_port = free_port(), free_port()
+    port = free_port()
+    metrics_port = free_port(other_than=(port,))
     base = f"http://127.0.0.1:{port}"
     config = tmp_path / "gate.yaml"
     config.write_text(
