@@ -122,6 +122,8 @@ def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> di
         "proxy": {
             "baseURL": f"http://127.0.0.1:{port}",
             "addr": f"127.0.0.1:{port}",
+            # Two gates run side by side in a bench: each its own metrics port.
+            "metricsAddr": f"127.0.0.1:{free_port(other_than=(port,))}",
             # Every stream of the idle scenario is one user's. (0, documented as "no
             # limit", is refused by the session registry today.)
             "sessions": {"maxPerUser": MAX_SESSIONS_PER_USER},

@@ -2,6 +2,7 @@
 
     mcp-gate serve [--config FILE]     run the gate (no FILE: the embedded demo config)
     mcp-gate check-config FILE         validate FILE and print the effective config, redacted
+    mcp-gate --version                 print the installed version
 
 Exit codes: 0 success; 2 invalid configuration or usage (nothing was started).
 """
@@ -19,6 +20,7 @@ from mcp_gate.config.model import GateConfig
 from mcp_gate.demo import demo_config
 from mcp_gate.errors import ConfigError, GateError
 from mcp_gate.logs import configure_logging
+from mcp_gate.startup_log import gate_version
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"mcp-gate {gate_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",

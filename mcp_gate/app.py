@@ -1,8 +1,9 @@
 """`create_app(config)`: the gate's aiohttp application, assembled in order.
 
 Middlewares (access log outermost, then errors), routes, and the resources the app owns,
-each opened and closed by a `cleanup_ctx` generator: the outgoing HTTP client, the store,
-the session registry with its idle reaper. Nothing here handles a request.
+each opened and closed by a `cleanup_ctx` generator: the metrics listener (first, so a busy
+`metricsAddr` fails before anything else is open), the outgoing HTTP client, the store, the
+session registry with its idle reaper. Nothing here handles a request.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
-from mcp_gate.web.middlewares import access_log, error_pages
+from mcp_gate.web.metrics_listener import metrics_listener
+from mcp_gate.web.middlewares import access_log, error_pages, strict_transport_security
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 
@@ -82,7 +84,10 @@ def create_app(
     app[STANDALONE_STREAMS] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
+    if config.proxy.base_url.startswith("https://"):
+        app.on_response_prepare.append(strict_transport_security)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
+    app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
     if auth is not None:

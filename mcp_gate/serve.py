@@ -15,6 +15,7 @@ from aiohttp import web
 
 from mcp_gate.app import create_app
 from mcp_gate.config.model import GateConfig
+from mcp_gate.startup_log import log_started
 
 log = structlog.get_logger()
 
@@ -41,12 +42,7 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
 async def serve(config: GateConfig) -> None:
     app = create_app(config)
     runner = await start_site(app, config.proxy.host, config.proxy.port)
-    log.info(
-        "gate_started",
-        addr=config.proxy.addr,
-        base_url=config.proxy.base_url,
-        servers=sorted(config.servers),
-    )
+    log_started(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -17,6 +17,15 @@ ProviderKind = Literal["google", "oidc", "dev"]
 StorageKind = Literal["memory", "redis"]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+# policy: Prometheus's usual exporter port range, on loopback: metrics name servers and
+# traffic volumes, so only the host (or, by choice, the cluster) may read them.
+DEFAULT_METRICS_ADDR = "127.0.0.1:9090"
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    """`host:port` (`:8080` and `[::1]:8080` too) as (host, port); no host is every interface."""
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
 
 
 class Secret:
@@ -124,6 +133,8 @@ class ProxyConfig:
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     auth: AuthConfig | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Where `/metrics` listens; "" serves no metrics at all.
+    metrics_addr: str = DEFAULT_METRICS_ADDR
 
     @property
     def base_path(self) -> str:
@@ -138,11 +149,11 @@ class ProxyConfig:
 
     @property
     def host(self) -> str:
-        return self.addr.rpartition(":")[0].strip("[]") or "0.0.0.0"  # noqa: S104
+        return split_addr(self.addr)[0]
 
     @property
     def port(self) -> int:
-        return int(self.addr.rpartition(":")[2])
+        return split_addr(self.addr)[1]
 
 
 @dataclass(frozen=True)

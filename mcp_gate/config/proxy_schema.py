@@ -1,6 +1,7 @@
 """The `proxy` section: public URL, listen address, sessions, body size; `auth` is delegated.
 
-Owns the meaning and checks of `proxy.{name,baseURL,addr,sessions,maxBodySize,admin}`;
+Owns the meaning and checks of
+`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,admin}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -10,12 +11,20 @@ import ipaddress
 import re
 
 from mcp_gate.config.auth_schema import parse_auth
-from mcp_gate.config.model import DEFAULT_MAX_BODY_BYTES, ProxyConfig, SessionsConfig
+from mcp_gate.config.model import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_METRICS_ADDR,
+    ProxyConfig,
+    SessionsConfig,
+)
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, split_url
 
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
-PROXY_KEYS = ("name", "baseURL", "addr", "sessions", "auth", "maxBodySize", "admin")
+PROXY_KEYS = (
+    "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize", "admin",
+)  # fmt: skip
+_ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
 
 
@@ -29,9 +38,10 @@ def parse_proxy(root: Section) -> ProxyConfig:
         section.ctx.error(section.at("name"), "must not be empty")
     addr = section.text("addr", ProxyConfig.addr)
     if section.has("addr") and not _is_addr(addr):
-        section.ctx.error(
-            section.at("addr"), "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
-        )
+        section.ctx.error(section.at("addr"), _ADDR_EXAMPLE)
+    metrics_addr = section.text("metricsAddr", DEFAULT_METRICS_ADDR)
+    if metrics_addr and not _is_addr(metrics_addr):
+        section.ctx.error(section.at("metricsAddr"), _ADDR_EXAMPLE + ', or "" for no metrics')
     admin = section.child("admin", ("enabled", "adminEmails"))
     if admin.boolean("enabled", default=False):
         section.ctx.error(admin.at("enabled"), "mcp-gate has no admin UI; remove proxy.admin")
@@ -42,6 +52,7 @@ def parse_proxy(root: Section) -> ProxyConfig:
         sessions=_sessions(section.child("sessions", SESSIONS_KEYS)),
         auth=parse_auth(section, base_url) if section.has("auth") else None,
         max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
+        metrics_addr=metrics_addr,
     )
 
 

@@ -1,8 +1,10 @@
 """The effective configuration as YAML: mcp-front's key names, defaults filled, secrets as `***`.
 
 Owns the reverse of the loader, for `mcp-gate check-config`: what the gate will run with,
-after `$env`, `${VAR}` and defaults. Every `Secret` prints as `"***"`; a `$userToken`
-template prints as `{$userToken: "..."}` (it holds no secret). With another `show` (tests
+after `$env`, `${VAR}` and defaults. Every `Secret` prints as `"***"` (which values are
+secrets the schema modules decide: secret keys, what reads the environment, secret-looking
+header and env names); plain values print as written (`TZ: UTC`); a `$userToken` template
+prints as `{$userToken: "..."}` (the user's token is not in it). With another `show` (tests
 write each secret as an `{$env: ...}` reference) the document parses back to an equal
 config. Writes nothing, logs nothing.
 """
@@ -72,6 +74,7 @@ def _proxy(proxy: ProxyConfig, show: ShowSecret) -> dict[str, object]:
         "name": proxy.name,
         "baseURL": proxy.base_url,
         "addr": proxy.addr,
+        "metricsAddr": proxy.metrics_addr,
         "maxBodySize": format_size(proxy.max_body_bytes),
         "sessions": {
             "timeout": format_duration(proxy.sessions.timeout_seconds),

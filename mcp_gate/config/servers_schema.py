@@ -3,7 +3,9 @@
 Owns the meaning and checks of `mcpServers.<name>.*` except credentials, which belong to
 `credentials_schema.py`: name rules (URL-path safe, not one of the gate's own routes),
 transport rules (stdio needs `command`, remote needs an http(s) `url`), where a
-`{$userToken: ...}` may appear, and which values become `Secret`. Starts nothing.
+`{$userToken: ...}` may appear, and which values become `Secret`: what is read from the
+environment (`$env`, `${VAR}`) and literal header and env values under a secret-looking
+name; the rest stays plain text, which `check-config` shows. Starts nothing.
 """
 
 from __future__ import annotations
@@ -46,9 +48,13 @@ TOOL_FILTER_KEYS = ("mode", "list")
 # The gate's own first path segments (DESIGN §2); a server there would shadow a route.
 RESERVED_NAMES = frozenset(
     {".well-known", "authorize", "consent", "oauth", "token", "register", "revoke", "my"}
-    | {"health", "ready", "metrics", "static"}
+    | {"health", "ready", "metrics", "static", "sign-in"}
 )
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
+# policy: a literal header or env value under a name like these is presumed a credential
+# (`Authorization`, `X-Api-Key`, `GITHUB_TOKEN`, `DB_PASSWORD`); over-redacting costs a line
+# of check-config, under-redacting a secret.
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|KEY|AUTH|CREDENTIAL|COOKIE", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2 token
 # policy: the gate owns framing and the upstream Host (DESIGN §4); config may not set them.
 _GATE_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
@@ -115,10 +121,15 @@ def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:
 
 
 def _url(section: Section, transport: str | None, templates: list[str]) -> Templated | None:
-    url = _value(section.ctx, section.at("url"), section.data.get("url"), templates, secret=False)
-    if transport == "stdio" or not isinstance(url, str | UserTokenTemplate):
+    raw = section.data.get("url")
+    # policy: a URL read from the environment may carry a credential (a key in its query).
+    url = _value(section.ctx, section.at("url"), raw, templates, secret=reads_environment(raw))
+    if transport == "stdio" or url is None:
         return url
-    sample = url.render("token") if isinstance(url, UserTokenTemplate) else url
+    if isinstance(url, UserTokenTemplate):
+        sample = url.render("token")
+    else:
+        sample = url.reveal() if isinstance(url, Secret) else url
     if not is_http_url(sample):
         section.ctx.error(section.at("url"), "must be an absolute http(s) URL")
     return url
@@ -131,7 +142,8 @@ def _headers(section: Section, templates: list[str]) -> dict[str, Templated]:
             section.ctx.error(path, "not a valid header name")
         elif header.lower() in _GATE_HEADERS:
             section.ctx.error(path, "set by the gate itself; remove it")
-        value = _value(section.ctx, path, raw, templates, secret=True)
+        secret = reads_environment(raw) or _is_secret_name(header)
+        value = _value(section.ctx, path, raw, templates, secret=secret)
         if value is not None:
             headers[header] = value
     return headers
@@ -142,7 +154,8 @@ def _env(section: Section, templates: list[str]) -> dict[str, Templated]:
     for path, variable, raw in section.entries("env"):
         if not variable or "=" in variable or "\0" in variable:
             section.ctx.error(path, "not a valid environment variable name")
-        value = _value(section.ctx, path, raw, templates, secret=True, scalars=True)
+        secret = reads_environment(raw) or _is_secret_name(variable)
+        value = _value(section.ctx, path, raw, templates, secret=secret, scalars=True)
         if value is not None:
             env[variable] = value
     return env
@@ -157,6 +170,11 @@ def _args(section: Section, templates: list[str]) -> list[Templated]:
         if value is not None:
             args.append(value)
     return args
+
+
+def _is_secret_name(name: str) -> bool:
+    """Whether a header or environment variable name looks like it carries a secret."""
+    return _SECRET_NAME.search(name) is not None
 
 
 def _transport(section: Section) -> TransportType | None:

@@ -1,10 +1,12 @@
-"""Request middlewares: the access log, and the one place that catches `Exception`.
+"""Request middlewares: the access log, the one place that catches `Exception`, and HSTS.
 
 The access log writes one line per request: method, path without its query string (a
 query may carry codes or session ids), status, duration, and the server / principal when a
 handler set them. The error middleware turns the gate's own errors into their responses
 and anything unexpected into a plain 500 that says nothing about the inside; the traceback
-goes to the log once, here.
+goes to the log once, here. On an https `baseURL`, every response carries
+`Strict-Transport-Security`; it is a response-prepare hook rather than a middleware so that
+streams (prepared inside their handlers), errors and 404s of unknown paths get it too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from mcp_gate.idp.errors import IdpError
 log = structlog.get_logger()
 
 SERVER_NAME = web.RequestKey("server_name", str)
+# policy: a year, the value HSTS preload lists ask for, and every subdomain: the gate's
+# host serves nothing that needs plain http.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 @web.middleware
@@ -104,3 +109,13 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("request_failed", path=request.path)
         return _plain(500, "500 Internal Server Error")
+
+
+async def strict_transport_security(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare` hook of a gate whose `baseURL` is https (RFC 6797 §6.1).
+
+    The gate usually sits behind a TLS-terminating proxy, so the request it sees is plain
+    http; `baseURL` says what the browser used. RFC 6797 §7.2 forbids the header on a
+    non-secure transport, so a gate on an http `baseURL` never registers this hook.
+    """
+    response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
-from mcp_gate.web.pages import render_document
+from mcp_gate.web.pages import render_document, render_signed_in_bar
 
 _CSS = """
 main{max-width:46rem}
 :root{--ok:#1a7f37;--err:#cf222e}
 @media (prefers-color-scheme:dark){:root{--ok:#3fb950;--err:#f85149}}
-.bar{display:flex;justify-content:space-between;align-items:center;gap:1rem;flex-wrap:wrap}
-.bar form{margin:0}
 .card{border-top:1px solid var(--line);padding:1.25rem 0 .5rem}
 .card h2{font-size:1.1rem;margin:0 0 .4rem}
 .card form{margin-top:.9rem}
@@ -165,14 +163,7 @@ def render_my_tokens(
     body = "".join(_card(card, f"{base_path}/my/tokens/{card.server}") for card in cards)
     if not cards:
         body = "<p>No server here asks for a token of your own.</p>"
-    page = f"""
-<div class="bar">
-<h1 id="title">Your service tokens</h1>
-<form method="post" action="{escape(base_path)}/my/logout">
-<input type="hidden" name="csrf" value="{escape(logout_csrf)}">
-<button type="submit">Sign out</button>
-</form>
-</div>
+    page = f"""{render_signed_in_bar("Your service tokens", base_path, logout_csrf)}
 <p class="muted">Signed in as <strong>{escape(email)}</strong>. Tokens are stored encrypted
 and sent only to their own server, on your requests. Stored tokens are never shown again.</p>
 {notice_html}

@@ -1,11 +1,12 @@
-"""Operations routes: liveness (`/health`), readiness (`/ready`: storage reachable) and
-Prometheus metrics (`/metrics`)."""
+"""Operations routes: liveness (`/health`) and readiness (`/ready`: storage reachable).
+
+Prometheus metrics are served by the metrics listener (metrics_listener.py), not here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.appkeys import METRICS, STORE
+from mcp_gate.appkeys import STORE
 from mcp_gate.errors import StorageUnavailableError
 
 
@@ -19,12 +20,3 @@ async def ready(request: web.Request) -> web.Response:
     except StorageUnavailableError:
         return web.json_response({"status": "unavailable", "storage": "unreachable"}, status=503)
     return web.json_response({"status": "ready"})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    return web.Response(
-        text=request.app[METRICS].render(),
-        content_type="text/plain",
-        charset="utf-8",
-        headers={"Cache-Control": "no-store"},
-    )

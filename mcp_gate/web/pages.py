@@ -1,6 +1,7 @@
 """The few HTML pages people see at the gate: consent, messages, the dev login form.
 
-The page frame (`render_document`) is shared with `my_tokens_page.py`.
+The page frame (`render_document`) and a signed-in page's heading with its Sign out button
+(`render_signed_in_bar`) are shared with `my_tokens_page.py` and `home_page.py`.
 
 Self-contained (inline CSS, no scripts, no external assets), every value escaped, and
 served with headers that forbid framing (MCP security best practices §Confused Deputy:
@@ -31,6 +32,8 @@ button{cursor:pointer;background:var(--card);color:var(--fg)}
 button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
 input[type=email]{flex:1;min-width:14rem;background:var(--bg);color:var(--fg)}
 button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.bar{display:flex;justify-content:space-between;align-items:center;gap:1rem;flex-wrap:wrap}
+.bar form{margin:0}
 """
 
 _SECURITY_HEADERS = {
@@ -53,6 +56,18 @@ def render_document(title: str, body: str, gate_name: str, *, extra_css: str = "
         f"<style>{_CSS}{extra_css}</style></head>"
         f'<body><main aria-labelledby="title">{body}</main></body></html>'
     )
+
+
+def render_signed_in_bar(title: str, base_path: str, logout_csrf: str) -> str:
+    """The heading of a signed-in user's page beside its Sign out button (POST /my/logout)."""
+    return f"""
+<div class="bar">
+<h1 id="title">{escape(title)}</h1>
+<form method="post" action="{escape(base_path)}/my/logout">
+<input type="hidden" name="csrf" value="{escape(logout_csrf)}">
+<button type="submit">Sign out</button>
+</form>
+</div>"""
 
 
 def page_response(html: str, *, status: int = 200) -> web.Response:

@@ -2,6 +2,7 @@
 
 Everything lives under the path of `baseURL`, except the discovery documents, which RFC
 8414 §3 and RFC 9728 §3 place at the origin's root `/.well-known/…` whatever the path.
+`/metrics` is not here: it has its own listener (metrics_listener.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from mcp_gate.web import (
     authorize_handlers,
     dev_login_handlers,
     discovery_handlers,
+    home_handlers,
     mcp_handlers,
     my_tokens_handlers,
     ops_handlers,
@@ -23,7 +25,9 @@ from mcp_gate.web import (
 def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
-    app.router.add_get(f"{base_path}/metrics", ops_handlers.metrics)
+    app.router.add_get(f"{base_path}{home_handlers.HOME_PATH}", home_handlers.home)
+    if base_path:
+        app.router.add_get(base_path, home_handlers.to_home)
     if oauth:
         _add_oauth_routes(app, base_path)
     mcp = f"{base_path}/{{server}}/mcp"
@@ -55,6 +59,7 @@ def _add_oauth_routes(app: web.Application, base_path: str) -> None:
     app.router.add_post(f"{base_path}/token", token_handlers.token)
     app.router.add_post(f"{base_path}/revoke", token_handlers.revoke)
     app.router.add_post(f"{base_path}/register", token_handlers.register)
+    app.router.add_get(f"{base_path}{home_handlers.SIGN_IN_PATH}", home_handlers.sign_in)
     my_tokens = f"{base_path}/my/tokens"
     app.router.add_get(my_tokens, my_tokens_handlers.my_tokens)
     app.router.add_get(

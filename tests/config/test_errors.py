@@ -46,7 +46,7 @@ def test_unknown_key_without_a_close_one_lists_the_known_keys() -> None:
     document["proxy"]["zzz"] = 1
     assert problems_of(document) == [
         "proxy.zzz: unknown key "
-        "(known keys: addr, admin, auth, baseURL, maxBodySize, name, sessions)"
+        "(known keys: addr, admin, auth, baseURL, maxBodySize, metricsAddr, name, sessions)"
     ]
 
 
@@ -85,6 +85,25 @@ def test_addr_forms_that_load(addr: str) -> None:
     document = minimal_document()
     document["proxy"]["addr"] = addr
     assert parse_config(document, {}).proxy.addr == addr
+
+
+@pytest.mark.parametrize("addr", ["9090", "host:99999", "[zz]:80"])
+def test_metrics_addr_that_is_not_host_port_is_an_error(addr: str) -> None:
+    """`proxy.metricsAddr` is host:port like `addr`, or "" for no metrics listener."""
+    document = minimal_document()
+    document["proxy"]["metricsAddr"] = addr
+    assert problems_of(document) == [
+        "proxy.metricsAddr: expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080, "
+        'or "" for no metrics'
+    ]
+
+
+@pytest.mark.parametrize("addr", ["0.0.0.0:9090", "[::1]:9100", ""])
+def test_metrics_addr_forms_that_load(addr: str) -> None:
+    """`proxy.metricsAddr` takes the forms of `addr`; "" turns the metrics listener off."""
+    document = minimal_document()
+    document["proxy"]["metricsAddr"] = addr
+    assert parse_config(document, {}).proxy.metrics_addr == addr
 
 
 @pytest.mark.parametrize(
@@ -298,6 +317,7 @@ def test_domains_are_normalized_and_origins_checked() -> None:
         ("token", "'token' is one of the gate's own routes; choose another name"),
         ("Health", "'Health' is one of the gate's own routes; choose another name"),
         (".well-known", "'.well-known' is one of the gate's own routes; choose another name"),
+        ("sign-in", "'sign-in' is one of the gate's own routes; choose another name"),
     ],
 )
 def test_server_name_errors(name: str, problem: str) -> None:

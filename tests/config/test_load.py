@@ -141,10 +141,12 @@ def test_yaml_merge_keys_are_not_duplicates(write_config: WriteConfig) -> None:
 
 
 def test_minimal_config_gets_every_default() -> None:
-    """Defaults: name, addr, sessions, body size, server timeout; no auth means no OAuth."""
+    """Defaults: name, addr, metrics on loopback, sessions, body size, server timeout; no
+    auth means no OAuth."""
     config = parse_config(minimal_document(), {})
     assert config.proxy.name == "mcp-gate"
     assert config.proxy.addr == "127.0.0.1:8080"
+    assert config.proxy.metrics_addr == "127.0.0.1:9090"
     assert config.proxy.sessions == SessionsConfig()
     assert config.proxy.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 4 * 1024 * 1024
     assert config.proxy.auth is None

@@ -42,6 +42,7 @@ def test_render_uses_mcp_front_key_names_and_fills_defaults() -> None:
         "  name: mcp-gate\n"
         "  baseURL: https://gate.example.test\n"
         "  addr: 127.0.0.1:8080\n"
+        "  metricsAddr: 127.0.0.1:9090\n"
         "  maxBodySize: 4MiB\n"
         "  sessions:\n"
         "    timeout: 5m\n"
@@ -56,6 +57,35 @@ def test_render_uses_mcp_front_key_names_and_fills_defaults() -> None:
         "    timeout: 30s\n"
         "    requiresUserToken: false\n"
     )
+
+
+def test_check_config_shows_plain_env_values_and_redacts_secret_ones() -> None:
+    """Issue 14 §7 (policy): values read from `$env` / `${...}` and literal values under
+    secret-looking names print as ***; the rest (`TZ: UTC`) prints as written."""
+    document = minimal_document()
+    document["mcpServers"]["time"]["env"] = {
+        "TZ": "UTC",
+        "LOG_LEVEL": "debug",
+        "FROM_ENV": {"$env": "PLAIN"},
+        "EXPANDED": "x-${PLAIN}",
+        "API_TOKEN": "literal-token-1",
+        "Db_Password": "literal-password-2",
+        "AWS_SECRET_ACCESS_KEY": "literal-key-3",
+    }
+    document["mcpServers"]["api"] = {
+        "transportType": "streamable-http",
+        "url": "https://api.example.test/mcp?key=${PLAIN}",
+        "headers": {"Accept": "application/json", "Authorization": "Bearer literal-4"},
+    }
+    text = render_effective_config(parse_config(document, {"PLAIN": "value-from-env-5"}))
+    assert "TZ: UTC" in text
+    assert "LOG_LEVEL: debug" in text
+    assert "Accept: application/json" in text
+    for name in ("FROM_ENV", "EXPANDED", "API_TOKEN", "Db_Password", "AWS_SECRET_ACCESS_KEY",
+                 "Authorization", "url"):  # fmt: skip
+        assert f"{name}: '***'" in text, name
+    for leaked in ("literal-", "value-from-env"):
+        assert leaked not in text
 
 
 def test_render_shows_user_token_templates() -> None:

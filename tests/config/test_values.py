@@ -242,7 +242,8 @@ def test_encryption_key_list_keeps_rotation_order() -> None:
 
 
 def test_secret_values_become_secrets() -> None:
-    """Secrets (client secret, JWT secret, Redis URL, service credentials, headers, env)."""
+    """Secrets (client secret, JWT secret, Redis URL, service credentials, and header and
+    env values under secret-looking names)."""
     document = minimal_document()
     document["proxy"]["auth"] = {
         **google_auth(),
@@ -252,13 +253,14 @@ def test_secret_values_become_secrets() -> None:
         "encryptionKey": "e" * 32,
     }
     document["mcpServers"]["time"].update(
-        env={"TZ": "UTC", "DEBUG": 1},
+        env={"TZ": "UTC", "DEBUG": 1, "GITHUB_TOKEN": "ghp_x", "db_password": "pw"},
         serviceAuths=[
             {"type": "bearer", "tokens": ["machine-token"]},
             {"type": "basic", "username": "bot", "password": "bot-password"},
         ],
     )
-    document["mcpServers"]["api"] = _remote(headers={"X-Api-Key": "k"})["mcpServers"]["api"]
+    headers = {"X-Api-Key": "k", "Authorization": "Basic eDp5", "Accept": "application/json"}
+    document["mcpServers"]["api"] = _remote(headers=headers)["mcpServers"]["api"]
     config = parse_config(document, {})
     auth = config.proxy.auth
     assert auth is not None
@@ -269,10 +271,43 @@ def test_secret_values_become_secrets() -> None:
         Secret("redis://:pw@127.0.0.1:6379/0"),
     )
     time = config.servers["time"]
-    assert time.env == {"TZ": Secret("UTC"), "DEBUG": Secret("1")}
+    assert time.env == {
+        "TZ": "UTC",
+        "DEBUG": "1",
+        "GITHUB_TOKEN": Secret("ghp_x"),
+        "db_password": Secret("pw"),
+    }
     assert time.service_auths[0].tokens == (Secret("machine-token"),)
     assert time.service_auths[1].password == Secret("bot-password")
-    assert config.servers["api"].headers == {"X-Api-Key": Secret("k")}
+    assert config.servers["api"].headers == {
+        "X-Api-Key": Secret("k"),
+        "Authorization": Secret("Basic eDp5"),
+        "Accept": "application/json",
+    }
+
+
+def test_header_env_and_url_values_read_from_the_environment_are_secrets() -> None:
+    """Policy: whatever a server's value reads from `$env` or `${VAR}` is a secret, whatever
+    its name; it still reaches the backend as written."""
+    document = minimal_document()
+    document["mcpServers"]["time"]["env"] = {"TZ": {"$env": "ZONE"}, "LANG": "${LANG_X}"}
+    remote = _remote(headers={"X-Trace": {"$env": "TRACE"}})["mcpServers"]["api"]
+    document["mcpServers"]["api"] = {**remote, "url": "https://api.example.test/mcp?k=${K}"}
+    environ = {"ZONE": "UTC", "LANG_X": "C", "TRACE": "t1", "K": "key-1"}
+    config = parse_config(document, environ)
+    assert config.servers["time"].env == {"TZ": Secret("UTC"), "LANG": Secret("C")}
+    api = config.servers["api"]
+    assert api.headers == {"X-Trace": Secret("t1")}
+    assert api.url == Secret("https://api.example.test/mcp?k=key-1")
+
+
+def test_url_read_from_the_environment_is_still_checked_as_a_url() -> None:
+    """A url that is a secret is checked like any other: absolute http(s)."""
+    document = minimal_document()
+    document["mcpServers"]["api"] = {**_remote()["mcpServers"]["api"], "url": {"$env": "U"}}
+    assert problems_of(document, {"U": "not a url"}) == [
+        "mcpServers.api.url: must be an absolute http(s) URL"
+    ]
 
 
 def test_arguments_read_from_the_environment_are_secrets() -> None:

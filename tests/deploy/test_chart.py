@@ -193,9 +193,14 @@ def test_probes_use_health_and_ready_under_the_base_url_path() -> None:
 
 def test_gate_started_from_the_render_answers_its_probes(tmp_path: Path) -> None:
     """The gate, run with the rendered config and the rendered Secret as its environment,
-    answers every probe path on the container port."""
+    answers every probe path on the container port, and `/metrics` on the metrics port."""
     port = free_port()
-    proxy = {"baseURL": "https://tools.acme.test/gate/", "addr": f"0.0.0.0:{port}"}
+    metrics_port = free_port(other_than=(port,))
+    proxy = {
+        "baseURL": "https://tools.acme.test/gate/",
+        "addr": f"0.0.0.0:{port}",
+        "metricsAddr": f"0.0.0.0:{metrics_port}",
+    }
     rendered = render_chart(
         {"config": {"proxy": proxy}, "secrets": {"googleClientSecret": "test-google-secret"}}
     )
@@ -221,6 +226,10 @@ def test_gate_started_from_the_render_answers_its_probes(tmp_path: Path) -> None
             url = f"http://127.0.0.1:{port}{container[probe]['httpGet']['path']}"
             with urllib.request.urlopen(url, timeout=5) as response:
                 assert response.status == 200, probe
+        monitor_path = "/metrics"  # the ServiceMonitor's path, on the metrics port
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}{monitor_path}") as metrics:
+            assert metrics.status == 200
+            assert b"mcp_gate_requests_total" in metrics.read()
     finally:
         gate.terminate()
         gate.wait(timeout=GATE_STOP_TIMEOUT_SECONDS)
@@ -301,16 +310,48 @@ def test_ingress_of_a_gate_at_the_root_has_one_path() -> None:
     assert [path["path"] for path in ingress["spec"]["rules"][0]["http"]["paths"]] == ["/"]
 
 
-def test_service_monitor_scrapes_metrics_on_the_gate_port() -> None:
-    """The ServiceMonitor (a custom resource) scrapes `/metrics` on the Service's port."""
+def test_service_monitor_scrapes_the_metrics_port_the_ingress_never_routes_to() -> None:
+    """The ServiceMonitor (a custom resource) scrapes `/metrics` on the Service's `metrics`
+    port (config.proxy.metricsAddr); the Ingress sends traffic only to `http`."""
     rendered = render_chart(EXTERNAL_REDIS_HA)
     monitor = rendered.one("ServiceMonitor")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
-    assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
-    service_labels = rendered.one("Service")["metadata"]["labels"]
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service_labels.items()
+    service = rendered.one("Service", "gate-mcp-gate")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    ports = {port["name"]: port for port in service["spec"]["ports"]}
+    assert ports["metrics"]["port"] == 9090
+    assert ports["metrics"]["targetPort"] == "metrics"
+    container_ports = {port["name"]: port for port in gate_container(rendered)["ports"]}
+    assert container_ports["metrics"]["containerPort"] == 9090
+    backends = {
+        path["backend"]["service"]["port"]["name"]
+        for rule in rendered.one("Ingress")["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert backends == {"http"}
+
+
+def test_loopback_metrics_addr_publishes_no_metrics_port() -> None:
+    """A metricsAddr on loopback (the gate's own default) is unreachable from outside the
+    pod, so neither the container nor the Service names a metrics port."""
+    rendered = render_chart({"config": {"proxy": {"metricsAddr": "127.0.0.1:9090"}}})
+    assert [port["name"] for port in gate_container(rendered)["ports"]] == ["http"]
+    assert [port["name"] for port in rendered.one("Service")["spec"]["ports"]] == ["http"]
+
+
+def test_network_policy_admits_the_metrics_port_from_the_chosen_peers() -> None:
+    """With network policies on, the metrics port is open to `networkPolicy.metricsFrom`."""
+    prometheus = {"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}
+    values = with_values(EXTERNAL_REDIS_HA, networkPolicy={"metricsFrom": [prometheus]})
+    policy = render_chart(values).one("NetworkPolicy", "gate-mcp-gate")
+    rules = {rule["ports"][0]["port"]: rule.get("from") for rule in policy["spec"]["ingress"]}
+    assert rules["metrics"] == [prometheus]
+    assert rules["http"] == EXTERNAL_REDIS_HA["networkPolicy"]["ingressFrom"]
 
 
 def test_network_policy_lets_only_the_gate_reach_redis() -> None:
@@ -330,10 +371,15 @@ def test_termination_grace_outlasts_the_stream_drain() -> None:
 
 
 def test_notes_give_the_mcp_url_of_every_server() -> None:
-    """NOTES.txt lists `<baseURL>/<name>/mcp` for each configured server, none removed."""
+    """NOTES.txt lists `<baseURL>/<name>/mcp` for each configured server, none removed, and
+    the home page where users find them with their client setup."""
     notes = render_chart(EXISTING_SECRET_OIDC).notes
     assert "git: https://gate.acme.test/git/mcp" in notes
     assert "claude mcp add --transport http git https://gate.acme.test/git/mcp" in notes
+    assert (
+        "with\nits setup for Claude Code, Cursor, VS Code and Claude Desktop at https://gate.acme.test/,"
+        in notes
+    )
     assert "/time/mcp" not in notes
 
 
@@ -353,6 +399,10 @@ REFUSALS = {
     "literal_secret_in_config": (
         {"config": {"proxy": {"auth": {"jwtSecret": "in-a-configmap-0123456789abcdef0123"}}}},
         "holds a literal secret",
+    ),
+    "service_monitor_on_a_loopback_metrics_addr": (
+        with_values(EXTERNAL_REDIS_HA, config={"proxy": {"metricsAddr": "127.0.0.1:9090"}}),
+        "Prometheus cannot reach it",
     ),
     "loopback_listen_address": (
         {"config": {"proxy": {"addr": "127.0.0.1:8080"}}},

@@ -18,7 +18,7 @@ from mcp_gate.app import create_app
 from mcp_gate.config.model import AuthConfig, IdpConfig
 from mcp_gate.demo import demo_config
 from mcp_gate.errors import ConfigError
-from tests.fixtures.gate import make_config, remote, running_gate
+from tests.fixtures.gate import free_addr, make_config, remote, running_gate
 from tests.fixtures.mcp_clients import streamable_client
 from tests.fixtures.oauth_client import Pkce, authorization_url, exchange_code, register, request
 from tests.fixtures.oauth_flow import Browser
@@ -135,7 +135,12 @@ async def test_the_embedded_demo_config_serves_the_time_server_after_a_dev_login
     login and PyPI's mcp-server-time over stdio, reached by an OAuth client."""
     demo = demo_config()
     port = free_port()
-    proxy = replace(demo.proxy, addr=f"127.0.0.1:{port}", base_url=f"http://127.0.0.1:{port}")
+    proxy = replace(
+        demo.proxy,
+        addr=f"127.0.0.1:{port}",
+        base_url=f"http://127.0.0.1:{port}",
+        metrics_addr=free_addr(other_than=(port,)),
+    )
     async with running_gate(replace(demo, proxy=proxy)) as gate:
         client = await register(gate.base_url)
         pkce = Pkce.new()

@@ -16,7 +16,7 @@ import pytest
 
 from mcp_gate.appkeys import CONFIG
 from mcp_gate.config.model import RedisConfig, Secret
-from tests.fixtures.gate import remote, running_gate
+from tests.fixtures.gate import free_addr, remote, running_gate
 from tests.fixtures.mcp_clients import streamable_client
 from tests.fixtures.oauth_client import (
     Pkce,
@@ -103,9 +103,12 @@ async def test_two_gates_sharing_redis_serve_the_same_user(
         config = first.app[CONFIG]
         # The second replica: same config and baseURL, its own listening port.
         replica_port = free_port()
-        replica_config = replace(
-            config, proxy=replace(config.proxy, addr=f"127.0.0.1:{replica_port}")
+        replica_proxy = replace(
+            config.proxy,
+            addr=f"127.0.0.1:{replica_port}",
+            metrics_addr=free_addr(other_than=(replica_port,)),
         )
+        replica_config = replace(config, proxy=replica_proxy)
         async with running_gate(replica_config):
             replica = f"http://127.0.0.1:{replica_port}"
             client = await register(first.base_url)

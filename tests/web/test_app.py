@@ -233,6 +233,7 @@ def _write_config(tmp_path: Path, port: int, backend_url: str) -> Path:
     path = tmp_path / "gate.yaml"
     path.write_text(
         f"proxy:\n  baseURL: http://127.0.0.1:{port}\n  addr: 127.0.0.1:{port}\n"
+        f"  metricsAddr: 127.0.0.1:{free_port(other_than=(port,))}\n"
         f"mcpServers:\n  s:\n    transportType: streamable-http\n    url: {backend_url}\n"
     )
     return path

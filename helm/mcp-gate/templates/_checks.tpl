@@ -34,6 +34,11 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- fail (printf "mcp-gate: config.proxy.addr is %q; in a pod the gate must listen on all interfaces, e.g. 0.0.0.0:8080" $addr) }}
 {{- end }}
 
+{{- /* Prometheus scrapes the metrics port from outside the pod. */}}
+{{- if and .Values.metrics.serviceMonitor.enabled (not (include "mcp-gate.metricsPort" .)) }}
+{{- fail (printf "mcp-gate: metrics.serviceMonitor.enabled is true, but config.proxy.metricsAddr (%q; absent means 127.0.0.1:9090) does not listen on all interfaces, so Prometheus cannot reach it; set it to 0.0.0.0:9090 (the chart's default)" (toString (get $config.proxy "metricsAddr"))) }}
+{{- end }}
+
 {{- /* Secrets in the config would land in a ConfigMap. */}}
 {{- $keys := dict "config.proxy.auth.idp.clientSecret" (list $idp.clientSecret "secrets.googleClientSecret" "GOOGLE_CLIENT_SECRET") "config.proxy.auth.jwtSecret" (list $auth.jwtSecret "secrets.jwtSecret" "MCP_GATE_JWT_SECRET") "config.proxy.auth.encryptionKey" (list $auth.encryptionKey "secrets.encryptionKey" "MCP_GATE_ENCRYPTION_KEY") }}
 {{- range $path, $entry := $keys }}

@@ -86,6 +86,15 @@ app.kubernetes.io/component: redis
 {{- regexFind "[0-9]+$" (toString .Values.config.proxy.addr) }}
 {{- end }}
 
+{{/* The port of config.proxy.metricsAddr when it listens on all interfaces (reachable
+from outside the pod), else "" (the gate's default, 127.0.0.1:9090, is loopback). */}}
+{{- define "mcp-gate.metricsPort" -}}
+{{- $addr := toString (hasKey .Values.config.proxy "metricsAddr" | ternary .Values.config.proxy.metricsAddr "127.0.0.1:9090") }}
+{{- if regexMatch "^(0\\.0\\.0\\.0|\\[::\\]|::|):[0-9]+$" $addr }}
+{{- regexFind "[0-9]+$" $addr }}
+{{- end }}
+{{- end }}
+
 {{/* The path of config.proxy.baseURL without its trailing slash ("" at the root). */}}
 {{- define "mcp-gate.basePath" -}}
 {{- trimSuffix "/" (urlParse .Values.config.proxy.baseURL).path }}
