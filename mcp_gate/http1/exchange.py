@@ -79,18 +79,24 @@ class Exchange:
 
     def add_reason(self, reason: bytes) -> None:
         self.reason += reason
-        self._count(len(reason))
+        self.head_bytes += len(reason)
+        if self.head_bytes > MAX_HEAD_BYTES:
+            raise HeadTooLargeError
 
     def add_header(self, name: bytes, value: bytes) -> None:
         self.raw_headers.append((name, value))
-        self._count(len(name) + len(value) + 4)
+        self.head_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        if self.head_bytes > MAX_HEAD_BYTES:
+            raise HeadTooLargeError
 
     def complete_head(self, status: int, version: str, body: BodyStream) -> ResponseHead:
         """The head of the final response; its body stream is `body`."""
         headers: CIMultiDict[str] = CIMultiDict(
             # Decoded as the aiohttp client decodes them, so a relay writes the same bytes.
-            (name.decode("ascii", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-            for name, value in self.raw_headers
+            [
+                (name.decode("ascii", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+                for name, value in self.raw_headers
+            ]
         )
         self.body = body
         self.close_delimited = is_close_delimited(status, headers, self.head_request)
@@ -101,11 +107,6 @@ class Exchange:
             headers=CIMultiDictProxy(headers),
             body=body,
         )
-
-    def _count(self, size: int) -> None:
-        self.head_bytes += size
-        if self.head_bytes > MAX_HEAD_BYTES:
-            raise HeadTooLargeError
 
 
 def is_close_delimited(status: int, headers: CIMultiDict[str], head_request: bool) -> bool:
