@@ -164,6 +164,9 @@ class OriginPool:
             if error is None:
                 raise
             raise error from None
+        if self._closed:  # the client closed while this connection was being opened
+            connection.abort()
+            raise RuntimeError("the HTTP client is closed")
         if not connection.is_usable():  # closed before this coroutine resumed
             self._free_slot()
             raise UpstreamConnectError(server, "connection closed as soon as it opened")

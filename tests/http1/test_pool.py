@@ -10,7 +10,13 @@ import asyncio
 
 import pytest
 
-from mcp_gate.http1 import Client, PoolSettings, Timeouts, UpstreamTimeoutError
+from mcp_gate.http1 import (
+    Client,
+    PoolSettings,
+    Timeouts,
+    UpstreamConnectionLostError,
+    UpstreamTimeoutError,
+)
 from tests.http1.conftest import BODY_TIMEOUT_SECONDS, TEST_TIMEOUTS, ShapesServer
 from tests.http1.raw_server import RawPeer, answer_every_request, raw_server, response
 
@@ -136,3 +142,32 @@ async def test_idle_connections_beyond_max_idle_are_closed():
         await asyncio.gather(*(_get(http, server.url("/")) for _ in range(4)))
         await asyncio.gather(*(_get(http, server.url("/")) for _ in range(4)))
     assert server.connections == 6
+
+
+async def test_closing_the_client_closes_every_connection_idle_or_busy():
+    """Policy (cleanup): `close()` leaves no socket open, mid-response ones included."""
+    closed: list[int] = []
+
+    async def answer_or_hold(peer: RawPeer) -> None:
+        while (request := await peer.read_request()) is not None:
+            if request.request_line.startswith("GET /hold"):
+                await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+                await peer.wait_for_client_close()
+                break
+            await peer.send(response())
+        closed.append(peer.index)
+        if len(closed) == 2:
+            all_closed.set()
+
+    all_closed = asyncio.Event()
+    http = Client(timeouts=TEST_TIMEOUTS)
+    async with raw_server(answer_or_hold) as server:
+        await asyncio.gather(_get(http, server.url("/")), _get(http, server.url("/")))
+        held = await http.request("GET", server.url("/hold"))  # one busy, one idle
+        await http.close()
+        await asyncio.wait_for(all_closed.wait(), CLOSE_WAIT_SECONDS)
+        with pytest.raises(UpstreamConnectionLostError):
+            await held.read(max_bytes=1024, timeout_seconds=BODY_TIMEOUT_SECONDS)
+        with pytest.raises(RuntimeError, match="closed"):
+            await http.request("GET", server.url("/"))
+    assert sorted(closed) == [0, 1]
