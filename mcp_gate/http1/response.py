@@ -25,11 +25,21 @@ from mcp_gate.http1.exchange import ResponseHead
 
 
 class Response:
-    __slots__ = ("_body", "_closed", "_connection", "_server", "headers", "reason", "status")
+    __slots__ = (
+        "_body",
+        "_closed",
+        "_connection",
+        "_server",
+        "headers",
+        "reason",
+        "status",
+        "version",
+    )
 
     def __init__(self, head: ResponseHead, connection: Connection, server: str) -> None:
         self.status = head.status
         self.reason = head.reason
+        self.version = head.version  # "1.1" or "1.0"
         self.headers: CIMultiDictProxy[str] = head.headers
         self._body = head.body
         self._connection = connection
