@@ -5,7 +5,13 @@
     ├── StorageUnavailableError  Redis (or another store) cannot be reached → 503, fail closed
     ├── BackendError             a backend MCP server failed this request
     │   ├── BackendUnavailableError   connection refused / reset / child exited → 502
+    │   │   ├── UpstreamConnectError          no connection (refused, DNS, TLS)
+    │   │   ├── UpstreamConnectionLostError   closed before the response was complete
+    │   │   ├── MalformedResponseError        not an HTTP/1.x response
+    │   │   └── ResponseTooLargeError         a body over the reader's cap
     │   └── BackendTimeoutError       no answer within the server's `timeout` → 504
+    │       └── UpstreamTimeoutError          pool, connect, headers or body wait ran out
+    │   (these six live in mcp_gate/http1/errors.py)
     ├── CryptoError              a sealed value did not open (tampered, wrong key, wrong user)
     ├── UnreadableBodyError      a form or JSON body too large or not decodable → 413 / 400
     ├── OAuthError               an RFC 6749 / 7591 / 8707 error; carries its code and status

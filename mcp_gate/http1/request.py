@@ -1,0 +1,82 @@
+"""The bytes of an HTTP/1.1 request head (RFC 9112 §3 request line, §5 field lines).
+
+Pure. The head is built from the caller's headers as given (order, spelling, repeats), plus
+`Host` when the caller gave none and `Content-Length` for the body: framing is this
+client's job, so framing fields the caller passes are dropped. Nothing that could end a line
+or the head early reaches the wire: a method or field name that is not a token, or a field
+value holding CR, LF or NUL, is refused with ValueError (whose message names the field but
+never its value, which can be a secret). Never writes, never reads a socket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
+# The client frames the body itself (RFC 9112 §6.2, §6.1); a caller's Content-Length that
+# disagreed with the body would desynchronise the connection.
+_FRAMING_FIELDS = frozenset({"content-length", "transfer-encoding"})
+# RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines a meaning
+# for enclosed content, even when that content is empty.
+_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
+
+
+def header_pairs(headers: Headers) -> Iterable[tuple[str, str]]:
+    """Every (name, value) pair, repeats included (a multidict's `items()` has them all)."""
+    if isinstance(headers, Mapping):
+        return headers.items()
+    return headers
+
+
+def build_request_head(
+    method: str,
+    target: str,
+    host: str,
+    headers: Headers,
+    body_length: int | None,
+    authorization: str | None = None,
+) -> bytes:
+    """The request line and header section, ending with the empty line."""
+    if not _TOKEN.fullmatch(method):
+        raise ValueError("the request method is not an RFC 9110 token")
+    lines = [f"{method} {target} HTTP/1.1", ""]  # [1] is the Host line, filled below
+    has_authorization = False
+    for name, value in header_pairs(headers):
+        if not _TOKEN.fullmatch(name):
+            raise ValueError("a request header name is not an RFC 9110 token")
+        lower = name.lower()
+        if lower in _FRAMING_FIELDS:
+            continue
+        if lower == "host":
+            lines[1] = f"{name}: {value}"
+            continue
+        has_authorization = has_authorization or lower == "authorization"
+        lines.append(f"{name}: {value}")
+    if not lines[1]:
+        # RFC 9110 §7.2: a user agent SHOULD send Host as the first field line.
+        lines[1] = f"Host: {host}"
+    if authorization is not None and not has_authorization:
+        lines.append(f"Authorization: {authorization}")
+    if body_length is not None:
+        lines.append(f"Content-Length: {body_length}")
+    elif method in _METHODS_WITH_CONTENT:
+        lines.append("Content-Length: 0")
+    text = "\r\n".join(lines)
+    # RFC 9110 §5.5: CR, LF and NUL are never valid in a field value. Counting them over the
+    # whole head checks every value in two passes at C speed.
+    breaks = len(lines) - 1
+    if text.count("\n") != breaks or text.count("\r") != breaks or "\x00" in text:
+        raise ValueError(_which_value_breaks(lines))
+    # Values decoded by aiohttp with surrogateescape go back out as the bytes they came as.
+    return (text + "\r\n\r\n").encode("utf-8", "surrogateescape")
+
+
+def _which_value_breaks(lines: list[str]) -> str:
+    for line in lines[1:]:
+        if "\r" in line or "\n" in line or "\x00" in line:
+            name = line.split(":", 1)[0]
+            return f"request header {name!r} has CR, LF or NUL in its value"
+    return "the request target has CR, LF or NUL in it"
