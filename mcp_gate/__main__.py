@@ -10,7 +10,6 @@ Exit codes: 0 success; 2 invalid configuration or usage (nothing was started).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 import structlog
@@ -93,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     json_logs = {"auto": None, "json": True, "console": False}[args.log_format]
     configure_logging(level=args.log_level, json=json_logs)
-    from mcp_gate.serve import serve  # keeps check-config light
+    from mcp_gate.serve import run  # keeps check-config light
 
     try:
-        asyncio.run(serve(config))
+        run(config)
     except ConfigError as exc:
         print(f"mcp-gate: cannot start ({exc.source}):", file=sys.stderr)
         for problem in exc.problems:

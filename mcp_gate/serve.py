@@ -8,7 +8,9 @@ reconnect to another replica), then `cleanup_ctx` closes sessions, children and 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+from collections.abc import Callable
 
 import structlog
 from aiohttp import web
@@ -22,6 +24,25 @@ log = structlog.get_logger()
 # policy: long enough for a typical tool call to finish; well under Kubernetes' default
 # terminationGracePeriodSeconds (30 s), which the Helm chart raises to 60 s.
 SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (Linux, macOS), asyncio's own otherwise or when
+    `MCP_GATE_EVENT_LOOP=asyncio` asks for it (to compare the two, or to rule one out)."""
+    if os.environ.get("MCP_GATE_EVENT_LOOP", "uvloop") == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def run(config: GateConfig) -> None:
+    """Serve `config` until a stop signal, on the event loop `event_loop_factory` picks."""
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(config))
 
 
 async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:

@@ -8,6 +8,7 @@ secret (URLs come from `baseURL`).
 
 from __future__ import annotations
 
+import asyncio
 from importlib import metadata
 
 import structlog
@@ -28,10 +29,12 @@ def gate_version() -> str:
 
 def log_started(config: GateConfig) -> None:
     proxy = config.proxy
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
     home = home_url(proxy)
     log.info(
         "gate_started",
         version=gate_version(),
+        event_loop=loop,
         addr=proxy.addr,
         base_url=proxy.base_url,
         home_url=home,

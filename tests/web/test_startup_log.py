@@ -21,13 +21,15 @@ START_SECONDS = 30.0  # a cold interpreter importing aiohttp and the gate
 EXIT_SECONDS = SHUTDOWN_GRACE_SECONDS + 10.0
 
 
-async def _serve_and_stop(config: Path, port: int, base_path: str = "") -> list[dict[str, Any]]:
+async def _serve_and_stop(
+    config: Path, port: int, base_path: str = "", env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Run `mcp-gate serve --config`, make two requests, stop it; its JSON log lines."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mcp_gate", "serve", "--config", str(config), "--log-format", "json",
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )  # fmt: skip
     try:
         await async_wait_for_port(port, within_seconds=START_SECONDS)
@@ -68,6 +70,7 @@ async def test_start_logs_home_page_and_every_mcp_url_once(tmp_path: Path):
     assert started["home_url"] == f"{base}/"
     assert started["metrics_url"] == f"http://127.0.0.1:{metrics_port}/metrics"
     assert started["version"] == gate_version()
+    assert started["event_loop"] == "uvloop"
     assert {name: line["mcp_url"] for name, line in published.items()} == {
         "docs": f"{base}/docs/mcp",
         "time": f"{base}/time/mcp",
@@ -105,3 +108,17 @@ def test_version_option_prints_the_installed_version():
     assert result.returncode == 0
     assert result.stdout.strip() == f"mcp-gate {gate_version()}"
     assert gate_version()[0].isdigit()
+
+
+async def test_event_loop_can_be_asked_to_be_asyncios_own(tmp_path: Path):
+    """Policy: uvloop by default; MCP_GATE_EVENT_LOOP=asyncio runs asyncio's own loop."""
+    port = free_port()
+    config = tmp_path / "gate.yaml"
+    config.write_text(
+        f"proxy:\n  baseURL: http://127.0.0.1:{port}\n  addr: 127.0.0.1:{port}\n"
+        '  metricsAddr: ""\n'
+        f"mcpServers:\n  docs: {{transportType: streamable-http, url: 'http://127.0.0.1:9/mcp'}}\n"
+    )
+    lines = await _serve_and_stop(config, port, env={"MCP_GATE_EVENT_LOOP": "asyncio"})
+    (started,) = [line for line in lines if line["event"] == "gate_started"]
+    assert started["event_loop"] == "asyncio"
