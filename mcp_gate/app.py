@@ -53,7 +53,7 @@ from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
-from mcp_gate.web.middlewares import access_log, error_pages
+from mcp_gate.web.middlewares import access_log, error_pages, no_sniffing
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 
@@ -81,6 +81,7 @@ def create_app(
     app[STANDALONE_STREAMS] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
+    app.on_response_prepare.append(no_sniffing)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
@@ -188,8 +189,10 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),
     ) as http:
         app[HTTP_CLIENT] = http
+        config = app[CONFIG]
         app[BACKENDS] = {
-            name: Backend(server, http) for name, server in app[CONFIG].servers.items()
+            name: Backend(server, http, config.proxy.max_message_bytes)
+            for name, server in config.servers.items()
         }
         yield
 

@@ -17,6 +17,9 @@ ProviderKind = Literal["google", "oidc", "dev"]
 StorageKind = Literal["memory", "redis"]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+# policy: four times the request limit, for tool results that carry a file or an image;
+# the official Python SDK client refuses SSE events over 1 MiB by default.
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 class Secret:
@@ -124,6 +127,9 @@ class ProxyConfig:
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     auth: AuthConfig | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The largest message the gate reads from a remote backend: one SSE event it parses,
+    # or a whole non-SSE response body.
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 
     @property
     def base_path(self) -> str:

@@ -1,6 +1,7 @@
-"""The `proxy` section: public URL, listen address, sessions, body size; `auth` is delegated.
+"""The `proxy` section: public URL, listen address, sessions, size limits; `auth` is delegated.
 
-Owns the meaning and checks of `proxy.{name,baseURL,addr,sessions,maxBodySize,admin}`;
+Owns the meaning and checks of
+`proxy.{name,baseURL,addr,sessions,maxBodySize,maxMessageSize,admin}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -11,12 +12,19 @@ import re
 from urllib.parse import urlsplit
 
 from mcp_gate.config.auth_schema import parse_auth
-from mcp_gate.config.model import DEFAULT_MAX_BODY_BYTES, ProxyConfig, SessionsConfig
+from mcp_gate.config.model import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    ProxyConfig,
+    SessionsConfig,
+)
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url
 
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
-PROXY_KEYS = ("name", "baseURL", "addr", "sessions", "auth", "maxBodySize", "admin")
+PROXY_KEYS = (
+    "name", "baseURL", "addr", "sessions", "auth", "maxBodySize", "maxMessageSize", "admin",
+)  # fmt: skip
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
 
 
@@ -43,6 +51,7 @@ def parse_proxy(root: Section) -> ProxyConfig:
         sessions=_sessions(section.child("sessions", SESSIONS_KEYS)),
         auth=parse_auth(section, base_url) if section.has("auth") else None,
         max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
+        max_message_bytes=section.size("maxMessageSize", DEFAULT_MAX_MESSAGE_BYTES),
     )
 
 

@@ -3,13 +3,15 @@
 Owns the meaning and checks of `mcpServers.<name>.*` except credentials, which belong to
 `credentials_schema.py`: name rules (URL-path safe, not one of the gate's own routes),
 transport rules (stdio needs `command`, remote needs an http(s) `url`), where a
-`{$userToken: ...}` may appear, and which values become `Secret`. Starts nothing.
+`{$userToken: ...}` may appear (never in a `url`'s host or port), and which values become
+`Secret`. Starts nothing.
 """
 
 from __future__ import annotations
 
 import re
 from typing import cast
+from urllib.parse import urlsplit
 
 from mcp_gate.config.credentials_schema import parse_service_auths, parse_user_authentication
 from mcp_gate.config.model import (
@@ -121,7 +123,18 @@ def _url(section: Section, transport: str | None, templates: list[str]) -> Templ
     sample = url.render("token") if isinstance(url, UserTokenTemplate) else url
     if not is_http_url(sample):
         section.ctx.error(section.at("url"), "must be an absolute http(s) URL")
+    elif isinstance(url, UserTokenTemplate) and TOKEN_PLACEHOLDER in _host_and_port(url.template):
+        # policy: a user's token chooses nothing about where the request goes.
+        section.ctx.error(
+            section.at("url"),
+            f"{TOKEN_PLACEHOLDER} may not be in the host or port; "
+            "put it in the path, the query or the userinfo",
+        )
     return url
+
+
+def _host_and_port(url: str) -> str:
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _headers(section: Section, templates: list[str]) -> dict[str, Templated]:
