@@ -69,9 +69,7 @@ def parse_messages(body: bytes | str) -> tuple[list[Message], bool]:
         )
     for message in messages:
         _refuse_look_alike_keys(message)
-    ids = Counter(_hashable(m["id"]) for m in messages if is_request(m))
-    repeated = next((i for i, n in ids.items() if n > 1), None)
-    if repeated is not None:
+    if len(messages) > 1 and (repeated := _repeated_request_id(messages)) is not None:
         # JSON-RPC 2.0 §6: the answers of a batch are matched to its requests by id.
         raise InvalidMessageError(
             f"two requests of the batch share the id {repeated!r}", INVALID_REQUEST
@@ -87,6 +85,11 @@ def _refuse_look_alike_keys(message: Message) -> None:
                 f"key {key!r} is not a protocol key but reads as one to some parsers",
                 INVALID_REQUEST,
             )
+
+
+def _repeated_request_id(messages: list[Message]) -> object | None:
+    ids = Counter(_hashable(m["id"]) for m in messages if is_request(m))
+    return next((i for i, n in ids.items() if n > 1), None)
 
 
 def _hashable(value: object) -> object:

@@ -93,4 +93,6 @@ class ProtocolKeys:
 
     def look_alike(self, members: Mapping[str, object]) -> str | None:
         """A key of `members` that is not one of the keys but folds to one, if any."""
+        if members.keys() <= self.keys:
+            return None  # the usual case, decided by one set comparison
         return next((key for key in members if self.is_look_alike(key)), None)

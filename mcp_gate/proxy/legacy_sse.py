@@ -40,7 +40,7 @@ from mcp_gate.proxy.origins import resolve_endpoint
 from mcp_gate.proxy.passthrough import filtered_events
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import EventTooLargeError, SseParser, encode_event
-from mcp_gate.proxy.tool_filter import check_call, forwarded_body
+from mcp_gate.proxy.tool_filter import check_call, filter_event, forwarded_body
 from mcp_gate.proxy.upstream import open_upstream
 
 log = structlog.get_logger()
@@ -79,7 +79,9 @@ async def open_sse_stream(
             async for chunk in chunks:
                 for event in parser.feed(chunk):
                     if event.event != "endpoint":
-                        yield event.raw
+                        out = filter_event(tool_filter, event) if tool_filter else event.raw
+                        if out is not None:
+                            yield out
                         continue
                     backend_endpoint = resolve_endpoint(upstream_url, event.data)
                     if backend_endpoint is None:

@@ -135,9 +135,8 @@ def _filter_events(
             for request_id in request_ids:
                 error = error_response(request_id, INTERNAL_ERROR, f"backend {exc}")
                 yield encode_event(dumps(error), event="message")
-            return
-        if parser.pending:
-            yield parser.pending
+        # An event cut off by the end of the stream is not relayed: WHATWG HTML §9.2.6
+        # discards it, and the filter could not read it whole.
 
     return rewrite
 

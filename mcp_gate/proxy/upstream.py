@@ -50,6 +50,8 @@ async def read_body(upstream: aiohttp.ClientResponse, limit_bytes: int) -> bytes
     declared = upstream.content_length
     if declared is not None and declared > limit_bytes:
         raise BodyTooLargeError(limit_bytes)
+    if declared is not None:
+        return await upstream.read()  # aiohttp reads no more than the declared length
     body = bytearray()
     async for chunk in upstream.content.iter_any():
         body += chunk

@@ -51,6 +51,7 @@ async def _gate(hostile: RunningServer) -> AsyncIterator[RunningGate]:
     servers: dict[str, ServerConfig] = {
         "go": remote("go", "streamable-http", f"{hostile.url}/mcp", **fields),
         "goevents": remote("goevents", "streamable-http", f"{hostile.url}/mcp?sse=1", **fields),
+        "gocut": remote("gocut", "streamable-http", f"{hostile.url}/mcp?sse=1&cut=1", **fields),
         "gosse": remote("gosse", "sse", f"{hostile.url}/sse", **fields),
     }
     async with running_gate(make_config(servers)) as gate:
@@ -97,6 +98,17 @@ async def test_every_result_holding_a_tool_list_is_filtered(
     text = body.decode()
     data = text.split("data: ", 1)[1] if content_type == "text/event-stream" else text
     assert [t["name"] for t in json.loads(data)["result"]["tools"]] == ["safe"]
+
+
+async def test_an_event_cut_off_by_the_end_of_the_stream_is_not_relayed(
+    hostile_backend: RunningServer,
+) -> None:
+    """Issue 17 §5 (WHATWG HTML §9.2.6: an event without its blank line at the end of the
+    stream is discarded): the filter could not read it whole, so it is not relayed raw."""
+    async with _gate(hostile_backend) as gate, raw_http() as http:
+        status, _, body = await _post(http, gate.url("/gocut/mcp"), _request("tools/list", 4))
+    assert status == 200
+    assert SECRET.encode() not in body
 
 
 async def test_a_resumed_stream_replaying_a_tools_list_answer_is_filtered(

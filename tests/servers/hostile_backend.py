@@ -23,7 +23,8 @@ that is not a `tools/list` answer).
 
 HTTP endpoints:
 - `POST /mcp`: streamable HTTP; `initialize` mints an `Mcp-Session-Id` (never checked).
-  Answers are JSON, or SSE when the URL has `?sse=1`.
+  Answers are JSON, or SSE when the URL has `?sse=1` (`&cut=1`: the answer's event ends
+  with the stream, without its blank line).
 - `GET /mcp`: with `Last-Event-ID`, a resumed stream replaying one `tools/list` answer
   (all tools) as event 2, then the end; with `--redirect-to`, a 302 there; else 405.
 - `GET /sse`: legacy HTTP+SSE; the `endpoint` event names `/message/<session>?v=1` (the
@@ -186,7 +187,8 @@ async def post_mcp(request: web.Request) -> web.StreamResponse:
         return web.Response(body=reply, content_type="application/json", headers=headers)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **headers})
     await response.prepare(request)
-    await response.write(b"id: 1\nevent: message\ndata: " + reply + b"\n\n")
+    end = b"" if request.query.get("cut") == "1" else b"\n\n"
+    await response.write(b"id: 1\nevent: message\ndata: " + reply + end)
     await response.write_eof()
     return response
 
