@@ -1,4 +1,4 @@
-"""Scenarios 1, 2, 3 and 5: the same timed MCP work, direct and through the gate.
+"""Scenarios 1, 2, 3, 5 and 6: the same timed MCP work, direct and through the gate.
 
 Within a repetition every target runs once, one after the other (direct, gate, gate on
 Redis…), so a machine that gets busier or quieter during the run shifts all of them alike;
@@ -150,3 +150,15 @@ def session_opens(
         settings.repetitions,
     )
     return compare(opens["direct"], opens["gate"])
+
+
+def large_results(jobs: dict[str, dict[str, Any]], settings: Settings) -> dict[str, dict[str, Any]]:
+    """Scenario 6: one large tool result at a time, per path (`jobs`: name → where the
+    client and the probe go); every job gets the same size, count and warm-up."""
+    common = {
+        "kind": "large_results",
+        "size_bytes": settings.large_result_bytes,
+        "calls": settings.large_result_calls,
+        "warmup": 1 if settings.warmup_seconds else 0,
+    }
+    return _interleaved({name: common | job for name, job in jobs.items()}, settings.repetitions)

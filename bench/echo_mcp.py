@@ -1,6 +1,7 @@
 """The benchmark's echo MCP server, as pure JSON-RPC answers (no I/O).
 
-One tool, `echo(text)`, and the handshake around it (`initialize`, `tools/list`, `ping`).
+One tool, `echo(text)`, and the handshake around it (`initialize`, `tools/list`, `ping`);
+a second, `big(size_bytes)`, answers with a text of that size (scenario 6: large results).
 The HTTP backend (`backend.py`) and the stdio server (`stdio_server.py`) both answer with
 these functions, so direct and gated runs do the same work on the server side. Kept
 minimal on purpose: the benchmark measures what stands between client and server, so the
@@ -46,7 +47,11 @@ def answer(message: Message) -> Message | None:
         return None
     method, params = message["method"], message.get("params") or {}
     if method == "tools/call":
-        text = str(params.get("arguments", {}).get("text", ""))
+        arguments = params.get("arguments", {})
+        if params.get("name") == "big":
+            text = "x" * int(arguments.get("size_bytes", 0))
+        else:
+            text = str(arguments.get("text", ""))
         result: Message = {"content": [{"type": "text", "text": text}], "isError": False}
     elif method == "tools/list":
         result = _TOOLS
@@ -90,3 +95,8 @@ def opening(request_id: int) -> list[Message]:
 
 def echo_call(request_id: int, text: str = "hello") -> Message:
     return request(request_id, "tools/call", {"name": "echo", "arguments": {"text": text}})
+
+
+def big_call(request_id: int, size_bytes: int) -> Message:
+    arguments = {"size_bytes": size_bytes}
+    return request(request_id, "tools/call", {"name": "big", "arguments": arguments})

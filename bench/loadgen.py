@@ -16,11 +16,16 @@ Jobs (`kind`):
 - `http_opens`, `stdio_opens`: the time to open an MCP session, from nothing to the
   answer of the first `tools/list` (over HTTP: three POSTs; over stdio: start the child).
 - `idle_streams`: the scenario of `idle.py`, which drives it line by line.
+- `large_results`: one client (streamable HTTP, or legacy SSE with `client: legacy`)
+  calling `big(size_bytes)` `calls` times after `warmup` calls, while a probe client calls
+  `echo` back to back on `probe_url` (another user of the same gate): the big calls'
+  latency, and how long the probe's slowest call waited meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import sys
@@ -30,7 +35,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from bench.echo_mcp import echo_call, opening
+from bench.echo_mcp import big_call, echo_call, opening
 from bench.sse_client import LegacySseClient, StreamFailed
 from bench.stats import Timings
 
@@ -83,6 +88,11 @@ class McpHttpClient:
 
     async def call(self) -> None:
         await self.post(echo_call(next(self.ids)))
+
+    async def call_big(self, size_bytes: int) -> None:
+        body = await self.post(big_call(next(self.ids), size_bytes))
+        if len(body) < size_bytes:
+            raise CallFailed(f"answer of {len(body)} bytes, asked for {size_bytes}")
 
     async def close(self) -> None:
         async with self.http.delete(self.url, headers=self.headers) as reply:
@@ -221,6 +231,44 @@ async def job_sse_calls(job: Job) -> dict[str, Any]:
     return timings.summary(job["seconds"])
 
 
+async def job_large_results(job: Job) -> dict[str, Any]:
+    timings, probe_timings = Timings(), Timings()
+    size = job["size_bytes"]
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=REQUEST_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(connector=_connector(), timeout=timeout) as http:
+        probe = McpHttpClient(http, job["probe_url"], job.get("probe_token"))
+        await probe.open()
+        if job["client"] == "legacy":
+            legacy = LegacySseClient(http, job["url"], job.get("token"))
+            await legacy.connect()
+            await legacy.handshake()
+            call: Callable[[], Awaitable[None]] = functools.partial(legacy.call_big, size)
+        else:
+            client = McpHttpClient(http, job["url"], job.get("token"))
+            await client.open()
+            call = functools.partial(client.call_big, size)
+        done = asyncio.Event()
+
+        async def probing() -> None:
+            while not done.is_set():
+                started = time.perf_counter()
+                await probe.call()
+                probe_timings.add(time.perf_counter() - started)
+
+        prober = asyncio.create_task(probing())
+        for index in range(job["warmup"] + job["calls"]):
+            started = time.perf_counter()
+            await call()
+            if index >= job["warmup"]:
+                timings.add(time.perf_counter() - started)
+        done.set()
+        await prober
+        if job["client"] == "legacy":
+            await legacy.aclose()
+    slowest_probe_ms = max(probe_timings.samples, default=0.0) * 1000
+    return timings.summary(None) | {"probe_max_ms": slowest_probe_ms}
+
+
 async def job_idle_streams(job: Job) -> dict[str, Any]:
     from bench.idle import hold_streams
 
@@ -234,6 +282,7 @@ JOBS: dict[str, Callable[[Job], Awaitable[dict[str, Any]]]] = {
     "stdio_opens": job_stdio_opens,
     "sse_calls": job_sse_calls,
     "idle_streams": job_idle_streams,
+    "large_results": job_large_results,
 }
 
 

@@ -81,6 +81,21 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _large_rows(large: dict[str, Any]) -> list[str]:
+    size = f"{large['size_bytes'] / 2**20:g} MiB"
+    rows = []
+    for front, label in (("streamable", "streamable HTTP"), ("legacy", "legacy SSE")):
+        for shape in ("passthrough", "bridged"):
+            comparison = large[front][shape]
+            direct, gate = comparison["direct"]["probe_max_ms"], comparison["gate"]["probe_max_ms"]
+            rows += _latency_rows(f"6. a {size} tool result, {label}, {shape}", comparison)[:1]
+            rows.append(
+                f"| | another client's slowest call meanwhile | {_ms(direct)} | {_ms(gate)} "
+                f"| {_delta(gate - direct)} |"
+            )
+    return rows
+
+
 def _idle_rows(idle: dict[str, Any]) -> list[str]:
     rows = [
         "| stream shape | streams held | all stayed open | gate memory per stream "
@@ -139,6 +154,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += _throughput_rows(
             f"5. `storage: {storage}`, {clients} clients", figures["concurrent"]
         )
+    lines += _large_rows(s["large_results"])
     lines += [
         "",
         "4. Idle SSE streams held by one gate process:",

@@ -1,9 +1,9 @@
-"""One benchmark run, start to finish: processes, tokens, the five scenarios, the results.
+"""One benchmark run, start to finish: processes, tokens, the six scenarios, the results.
 
 Order: the backend, the OpenID provider and Redis start; two gates start (`storage:
 memory` and `storage: redis`) and get their access tokens through the real OAuth flow;
-scenarios 1 and 5 run together (direct, memory gate, Redis gate, interleaved), then 2 and
-3 on the memory gate. Scenario 4 gets a fresh gate per stream shape. Everything stops
+scenarios 1 and 5 run together (direct, memory gate, Redis gate, interleaved), then 2, 3
+and 6 on the memory gate. Scenario 4 gets a fresh gate per stream shape. Everything stops
 when the run ends, also on failure.
 """
 
@@ -25,6 +25,7 @@ from bench.calls import (
     STDIO_TIME,
     Target,
     compare,
+    large_results,
     legacy_sse_calls,
     session_opens,
     stdio_calls,
@@ -126,6 +127,44 @@ def _legacy_and_stdio(
     }
 
 
+def _large_results(stack: Stack, gate: Gate, settings: Settings, say: Progress) -> dict[str, Any]:
+    """Scenario 6: a large result through the pass-through and bridged, both fronts, with a
+    probe client calling `echo` meanwhile (on the backend directly, or on the gate)."""
+    say("scenario 6: a large tool result, pass-through and bridged")
+    http_token, sse_token = obtain_token(gate.url(HTTP_SERVER)), obtain_token(gate.url(SSE_SERVER))
+    direct_probe = {"probe_url": f"{stack.backend_url}/mcp"}
+    gate_probe = {"probe_url": gate.url(HTTP_SERVER), "probe_token": http_token}
+    streamable, legacy = {"client": "streamable"}, {"client": "legacy"}
+    figures = large_results(
+        {
+            "direct": streamable | direct_probe | {"url": f"{stack.backend_url}/mcp"},
+            "passthrough": streamable
+            | gate_probe
+            | {"url": gate.url(HTTP_SERVER), "token": http_token},
+            "bridged": streamable | gate_probe | {"url": gate.url(SSE_SERVER), "token": sse_token},
+            "legacy_direct": legacy | direct_probe | {"url": f"{stack.backend_url}/sse"},
+            "legacy_passthrough": legacy
+            | gate_probe
+            | {"url": gate.url(SSE_SERVER, "sse"), "token": sse_token},
+            "legacy_bridged": legacy
+            | gate_probe
+            | {"url": gate.url(HTTP_SERVER, "sse"), "token": http_token},
+        },
+        settings,
+    )
+    return {
+        "size_bytes": settings.large_result_bytes,
+        "streamable": {
+            shape: compare(figures["direct"], figures[shape])
+            for shape in ("passthrough", "bridged")
+        },
+        "legacy": {
+            shape: compare(figures["legacy_direct"], figures[f"legacy_{shape}"])
+            for shape in ("passthrough", "bridged")
+        },
+    }
+
+
 def _idle(stack: Stack, settings: Settings, fd_limit: int, say: Progress) -> dict[str, Any]:
     results = {}
     for shape, server in (("passthrough", SSE_SERVER), ("bridged", HTTP_SERVER)):
@@ -162,6 +201,7 @@ def run(settings: Settings, log_dir: Path, say: Progress) -> dict[str, Any]:
             use_wrk = generator is not None
             scenarios |= _storage_and_streamable(stack, gate, redis, settings, use_wrk, say)
             scenarios |= _legacy_and_stdio(stack, gate, settings, say)
+            scenarios["large_results"] = _large_results(stack, gate, settings, say)
         scenarios["idle_streams"] = _idle(stack, settings, fd_limit, say)
     results["scenarios"] = scenarios
     results["duration_seconds"] = round(time.monotonic() - started, 1)

@@ -27,6 +27,10 @@ class Settings:
     idle_hold_seconds: float
     # Streams opened at once while building up the idle set.
     idle_open_concurrency: int
+    # Scenario 6: the size of one large tool result (issue 17 measured 24 MiB), and how
+    # many such calls each run times.
+    large_result_bytes: int
+    large_result_calls: int
 
 
 FULL = Settings(
@@ -40,6 +44,8 @@ FULL = Settings(
     idle_streams=10_000,
     idle_hold_seconds=10.0,
     idle_open_concurrency=64,
+    large_result_bytes=24 * 1024 * 1024,
+    large_result_calls=3,
 )
 
 QUICK = replace(
@@ -52,6 +58,8 @@ QUICK = replace(
     idle_streams=200,
     idle_hold_seconds=1.0,
     idle_open_concurrency=32,
+    large_result_bytes=1024 * 1024,
+    large_result_calls=1,
 )
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from bench.echo_mcp import INITIALIZED_NOTIFICATION, echo_call, initialize_request
+from bench.echo_mcp import INITIALIZED_NOTIFICATION, big_call, echo_call, initialize_request
 from mcp_gate.proxy.sse import SseParser
 
 # A loopback answer takes well under a second; more than this is a failure.
@@ -118,3 +118,9 @@ class LegacySseClient:
         answer = await self.ask(echo_call(next(self._ids)))
         if answer is None or "result" not in answer:
             raise StreamFailed(f"bad answer {answer!r}")
+
+    async def call_big(self, size_bytes: int) -> None:
+        answer = await self.ask(big_call(next(self._ids), size_bytes))
+        text = answer["result"]["content"][0]["text"] if answer and "result" in answer else ""
+        if len(text) != size_bytes:
+            raise StreamFailed(f"answer of {len(text)} characters, asked for {size_bytes}")

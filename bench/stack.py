@@ -127,6 +127,8 @@ def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> di
             # Every stream of the idle scenario is one user's. (0, documented as "no
             # limit", is refused by the session registry today.)
             "sessions": {"maxPerUser": MAX_SESSIONS_PER_USER},
+            # Scenario 6's 24 MiB results are over the 16 MiB default.
+            "maxMessageSize": "32MiB",
             "auth": auth,
         },
         "mcpServers": {

@@ -56,7 +56,12 @@ from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
 from mcp_gate.web.metrics_listener import metrics_listener
-from mcp_gate.web.middlewares import access_log, error_pages, strict_transport_security
+from mcp_gate.web.middlewares import (
+    access_log,
+    error_pages,
+    no_sniffing,
+    strict_transport_security,
+)
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 
@@ -86,6 +91,7 @@ def create_app(
     app.on_response_prepare.append(add_cors_headers)
     if config.proxy.base_url.startswith("https://"):
         app.on_response_prepare.append(strict_transport_security)
+    app.on_response_prepare.append(no_sniffing)
     add_routes(app, config.proxy.base_path, oauth=auth is not None)
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
@@ -195,8 +201,10 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),
     ) as http:
         app[HTTP_CLIENT] = http
+        config = app[CONFIG]
         app[BACKENDS] = {
-            name: Backend(server, http) for name, server in app[CONFIG].servers.items()
+            name: Backend(server, http, config.proxy.max_message_bytes)
+            for name, server in config.servers.items()
         }
         yield
 

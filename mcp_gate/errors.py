@@ -20,7 +20,9 @@
     ├── LoginRefusedError        the IdP's answer or the user is refused → 403 page
     │   └── IdTokenInvalidError  the ID token failed verification
     │   (these three live in mcp_gate/idp/errors.py)
-    └── MissingUserTokenError    a server needs the user's own token (proxy/credentials.py)
+    ├── MissingUserTokenError    a server needs the user's own token (proxy/credentials.py)
+    └── UnusableUserTokenError   the user's token would change where the server's URL
+                                 points (proxy/credentials.py)
 
 Handlers translate these to responses; the error middleware is the only place that catches
 `Exception`, and it answers 500 with a plain body that carries no detail.

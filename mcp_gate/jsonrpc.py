@@ -2,12 +2,21 @@
 
 Pure functions over decoded JSON; no I/O. A message body may be one object or, in MCP
 2025-03-26, a batch array (JSON-RPC 2.0 §6), so parsing always yields a list.
+Parsing is strict (`strict_json.py`), for messages from clients and backends alike: a
+message that two parsers could read differently is refused, not guessed at. That covers
+repeated member names, and a key of the message or of its `params` that is not exactly a
+protocol key but folds to one (`"Method"`, `"param\u017f"`: Go's encoding/json reads
+those as `method` and `params`); and a batch whose requests share an id, since the answers
+could not be told apart.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, Literal
+
+from mcp_gate.strict_json import AmbiguousJsonError, MalformedJsonError, ProtocolKeys, decode
 
 Message = dict[str, Any]
 RequestId = str | int
@@ -33,20 +42,58 @@ class InvalidMessageError(ValueError):
         super().__init__(reason)
 
 
-def parse_messages(body: bytes) -> tuple[list[Message], bool]:
+# JSON-RPC 2.0 §4 and §5: the members of a message object.
+MESSAGE_KEYS = ProtocolKeys("jsonrpc", "id", "method", "params", "result", "error")
+# The `params` members of MCP's requests and notifications (MCP schema 2025-11-25 and
+# 2026-07-28): the tool filter reads `name`; every one is a key some backend acts on.
+PARAMS_KEYS = ProtocolKeys(
+    *("_meta", "name", "arguments", "uri", "cursor", "protocolVersion", "capabilities"),
+    *("clientInfo", "level", "ref", "argument", "context", "requestId", "reason", "task"),
+    *("taskId", "progressToken", "progress", "total", "message"),
+)
+
+
+def parse_messages(body: bytes | str) -> tuple[list[Message], bool]:
     """Decode a POST body into messages; the flag says whether it was a batch array."""
     try:
-        decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InvalidMessageError(f"body is not valid JSON: {reason}", PARSE_ERROR) from None
+        decoded = decode(body)
+    except MalformedJsonError as exc:
+        raise InvalidMessageError(f"body is not valid JSON: {exc}", PARSE_ERROR) from None
+    except AmbiguousJsonError as exc:
+        raise InvalidMessageError(str(exc), INVALID_REQUEST) from None
     is_batch = isinstance(decoded, list)
-    messages = decoded if is_batch else [decoded]
+    messages: list[Any] = decoded if isinstance(decoded, list) else [decoded]
     if not messages or not all(isinstance(m, dict) for m in messages):
         raise InvalidMessageError(
             "body must be a JSON-RPC message object or a non-empty array", INVALID_REQUEST
         )
+    for message in messages:
+        _refuse_look_alike_keys(message)
+    if len(messages) > 1 and (repeated := _repeated_request_id(messages)) is not None:
+        # JSON-RPC 2.0 §6: the answers of a batch are matched to its requests by id.
+        raise InvalidMessageError(
+            f"two requests of the batch share the id {repeated!r}", INVALID_REQUEST
+        )
     return messages, is_batch
+
+
+def _refuse_look_alike_keys(message: Message) -> None:
+    params = message.get("params")
+    for members, keys in ((message, MESSAGE_KEYS), (params, PARAMS_KEYS)):
+        if isinstance(members, dict) and (key := keys.look_alike(members)) is not None:
+            raise InvalidMessageError(
+                f"key {key!r} is not a protocol key but reads as one to some parsers",
+                INVALID_REQUEST,
+            )
+
+
+def _repeated_request_id(messages: list[Message]) -> object | None:
+    ids = Counter(_hashable(m["id"]) for m in messages if is_request(m))
+    return next((i for i, n in ids.items() if n > 1), None)
+
+
+def _hashable(value: object) -> object:
+    return value if isinstance(value, str | int | float) else json.dumps(value)
 
 
 MessageKind = Literal["request", "notification", "response"]
@@ -79,4 +126,9 @@ def error_response(
 
 
 def dumps(message: Message | list[Message]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON; text holding a lone surrogate (legal in JSON's `\\u` escapes,
+    not in UTF-8) keeps it escaped."""
+    try:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(message, separators=(",", ":")).encode()

@@ -27,11 +27,16 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
         "stdio open time server": scenarios["stdio"]["open_time_server"],
         "storage memory": scenarios["storage"]["memory"]["concurrent"],
         "storage redis": scenarios["storage"]["redis"]["concurrent"],
+        **{
+            f"large result {front} {shape}": scenarios["large_results"][front][shape]
+            for front in ("streamable", "legacy")
+            for shape in ("passthrough", "bridged")
+        },
     }
 
 
 def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path):
-    """Issue 7 (policy): one run measures scenarios 1-5 side by side, writes JSON and Markdown."""
+    """Issue 7 (policy): one run measures scenarios 1-6 side by side, writes JSON and Markdown."""
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
         cwd=REPO,

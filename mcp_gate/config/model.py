@@ -28,6 +28,11 @@ def split_addr(addr: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
 
 
+# policy: four times the request limit, for tool results that carry a file or an image;
+# the official Python SDK client refuses SSE events over 1 MiB by default.
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
 class Secret:
     """A configured secret: compared and used, never printed.
 
@@ -135,6 +140,9 @@ class ProxyConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Where `/metrics` listens; "" serves no metrics at all.
     metrics_addr: str = DEFAULT_METRICS_ADDR
+    # The largest message the gate reads from a remote backend: one SSE event it parses,
+    # or a whole non-SSE response body.
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 
     @property
     def base_path(self) -> str:

@@ -1,7 +1,7 @@
-"""The `proxy` section: public URL, listen address, sessions, body size; `auth` is delegated.
+"""The `proxy` section: public URL, listen address, sessions, size limits; `auth` is delegated.
 
 Owns the meaning and checks of
-`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,admin}`;
+`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,maxMessageSize,admin}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -13,6 +13,7 @@ import re
 from mcp_gate.config.auth_schema import parse_auth
 from mcp_gate.config.model import (
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_METRICS_ADDR,
     ProxyConfig,
     SessionsConfig,
@@ -22,7 +23,8 @@ from mcp_gate.config.values import is_http_url, split_url
 
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = (
-    "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize", "admin",
+    "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
+    "maxMessageSize", "admin",
 )  # fmt: skip
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
@@ -53,6 +55,7 @@ def parse_proxy(root: Section) -> ProxyConfig:
         auth=parse_auth(section, base_url) if section.has("auth") else None,
         max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
         metrics_addr=metrics_addr,
+        max_message_bytes=section.size("maxMessageSize", DEFAULT_MAX_MESSAGE_BYTES),
     )
 
 

@@ -76,6 +76,7 @@ def _proxy(proxy: ProxyConfig, show: ShowSecret) -> dict[str, object]:
         "addr": proxy.addr,
         "metricsAddr": proxy.metrics_addr,
         "maxBodySize": format_size(proxy.max_body_bytes),
+        "maxMessageSize": format_size(proxy.max_message_bytes),
         "sessions": {
             "timeout": format_duration(proxy.sessions.timeout_seconds),
             "cleanupInterval": format_duration(proxy.sessions.cleanup_interval_seconds),

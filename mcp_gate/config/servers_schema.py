@@ -3,9 +3,10 @@
 Owns the meaning and checks of `mcpServers.<name>.*` except credentials, which belong to
 `credentials_schema.py`: name rules (URL-path safe, not one of the gate's own routes),
 transport rules (stdio needs `command`, remote needs an http(s) `url`), where a
-`{$userToken: ...}` may appear, and which values become `Secret`: what is read from the
-environment (`$env`, `${VAR}`) and literal header and env values under a secret-looking
-name; the rest stays plain text, which `check-config` shows. Starts nothing.
+`{$userToken: ...}` may appear (never in a `url`'s host or port), and which values become
+`Secret`: what is read from the environment (`$env`, `${VAR}`) and literal header and env
+values under a secret-looking name; the rest stays plain text, which `check-config` shows.
+Starts nothing.
 """
 
 from __future__ import annotations
@@ -130,9 +131,23 @@ def _url(section: Section, transport: str | None, templates: list[str]) -> Templ
         sample = url.render("token")
     else:
         sample = url.reveal() if isinstance(url, Secret) else url
-    if not is_http_url(sample):
+    if isinstance(url, UserTokenTemplate) and TOKEN_PLACEHOLDER in _host_and_port(url.template):
+        # policy: a user's token chooses nothing about where the request goes.
+        section.ctx.error(
+            section.at("url"),
+            f"{TOKEN_PLACEHOLDER} may not be in the host or port; "
+            "put it in the path, the query or the userinfo",
+        )
+    elif not is_http_url(sample):
         section.ctx.error(section.at("url"), "must be an absolute http(s) URL")
     return url
+
+
+def _host_and_port(url: str) -> str:
+    # The authority as written (urlsplit does not read the port here, so it cannot refuse it).
+    after_scheme = url.partition("://")[2]
+    authority = after_scheme.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return authority.rpartition("@")[2]
 
 
 def _headers(section: Section, templates: list[str]) -> dict[str, Templated]:

@@ -67,7 +67,7 @@ async def _stream_messages(
             if message is None:
                 await response.write(KEEPALIVE)
             else:
-                await response.write(encode_event(dumps(message).decode(), event="message"))
+                await response.write(encode_event(dumps(message), event="message"))
     return response
 
 

@@ -15,7 +15,8 @@ backend message to the client stream it belongs to:
 
 A legacy SSE client has only the standalone stream, so it gets everything there.
 The server's tool filter (`tool_filter.py`) applies here: a filtered `tools/call` is
-answered by the session itself, and `tools/list` results are filtered on the way back.
+answered by the session itself, and every result holding a tool list is filtered on the
+way back, whatever request it answers.
 A session whose backend ends (a crashed child) fails its pending requests and leaves the
 registry at once, freeing its owner's slot. The registry caps live sessions per principal
 (`sessions.maxPerUser`) and closes idle ones.
@@ -40,7 +41,7 @@ from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_t
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
 from mcp_gate.proxy.client_streams import ClientStream
-from mcp_gate.proxy.tool_filter import check_call, filter_response, list_request_ids
+from mcp_gate.proxy.tool_filter import check_call, filter_response
 
 log = structlog.get_logger()
 
@@ -77,8 +78,6 @@ class McpSession:
         self._standalone: ClientStream | None = None
         # Requests whose responses go to the standalone stream (the legacy front).
         self._standalone_ids: set[RequestId] = set()
-        # tools/list requests in flight, whose responses the tool filter trims.
-        self._list_ids: set[object] = set()
         self._backlog: deque[Message] = deque(maxlen=BACKLOG_MESSAGES)
         self._pump: asyncio.Task[None] | None = None
         self._on_backend_gone: Callable[[McpSession], None] | None = None
@@ -169,7 +168,6 @@ class McpSession:
                 forwarded.append(message)
             elif "id" in message:  # a notification-shaped call is dropped unanswered
                 refusals.append(refusal)
-        self._list_ids.update(list_request_ids(forwarded))
         return forwarded, refusals
 
     async def _run_pump(self) -> None:
@@ -194,8 +192,8 @@ class McpSession:
             if not isinstance(request_id, str | int | float):
                 log.info("backend_response_dropped", server=self.server, reason="no usable id")
                 return
-            if self._tool_filter is not None and self._list_ids:
-                message = filter_response(self._tool_filter, message, self._list_ids)
+            if self._tool_filter is not None:
+                message = filter_response(self._tool_filter, message)
             for stream in self._request_streams:
                 if request_id in stream.pending_ids:
                     stream.pending_ids.discard(request_id)

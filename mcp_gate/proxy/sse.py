@@ -3,6 +3,12 @@
 `SseParser` turns byte chunks into events as soon as each event's blank line arrives and
 keeps each event's raw bytes, so a relay can pass events through untouched; `encode_event`
 builds one event. No I/O here.
+
+The parser costs time linear in the bytes fed, however they are chunked: the buffer is a
+`bytearray` that only grows at its end, and each terminator is searched for once per byte
+(`_Finder`). With `max_event_bytes` it holds at most that much of one event and raises
+`EventTooLargeError` past it, so a backend that sends an event without end costs the gate
+a bounded amount of memory.
 """
 
 from __future__ import annotations
@@ -22,49 +28,107 @@ class SseEvent:
     comments: list[str] = field(default_factory=list)
 
 
-class SseParser:
-    """Feed bytes, get complete events. Handles CRLF, LF and CR line ends."""
+class EventTooLargeError(ValueError):
+    """An event grew past the parser's `max_event_bytes` before its blank line came."""
 
-    def __init__(self) -> None:
-        self._buffer = b""
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(f"an SSE event exceeds {limit_bytes} bytes")
+
+
+class _Finder:
+    """The next occurrence of a byte sequence (one or two bytes), each byte searched once."""
+
+    def __init__(self, needle: bytes) -> None:
+        self.needle = needle
+        self.hit = -1  # index of the next occurrence at or after the event start, or -1
+        self.searched = 0  # no occurrence starts before this index (past consumed events)
+
+    def next(self, buffer: bytearray, start: int) -> int:
+        if self.hit >= start:
+            return self.hit
+        origin = max(start, self.searched - 1)  # a needle may straddle two chunks
+        self.hit = buffer.find(self.needle, origin)
+        self.searched = len(buffer) if self.hit == -1 else self.hit + 1
+        return self.hit
+
+    def shift(self, removed: int) -> None:
+        self.hit = self.hit - removed if self.hit >= removed else -1
+        self.searched = max(0, self.searched - removed)
+
+
+class SseParser:
+    """Feed bytes, get complete events. Handles CRLF, LF and CR line ends.
+
+    An event ends at a blank line: two line ends in a row. With any mix of CRLF, LF and CR,
+    that is exactly where `\\n\\n`, `\\r\\r` or `\\n\\r` first occurs (CRLF CRLF holds `\\n\\r`;
+    CR CRLF holds `\\r\\r`); a final CR takes the LF after it, when one is there.
+    """
+
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        self._buffer = bytearray()
+        self._start = 0  # where the first event not yet yielded begins
+        self._max_event_bytes = max_event_bytes
+        self._lf_lf = _Finder(b"\n\n")
+        # CR line ends are rare: the two CR sequences are looked for only once a CR came.
+        self._cr = _Finder(b"\r")
+        self._cr_pairs = (_Finder(b"\r\r"), _Finder(b"\n\r"))
+        self._finders = (self._lf_lf, self._cr, *self._cr_pairs)
 
     def feed(self, chunk: bytes) -> Iterator[SseEvent]:
+        if self._start:
+            del self._buffer[: self._start]
+            for finder in self._finders:
+                finder.shift(self._start)
+            self._start = 0
         self._buffer += chunk
-        while True:
-            end = _find_event_end(self._buffer)
-            if end is None:
-                return
-            raw, self._buffer = self._buffer[:end], self._buffer[end:]
+        while (end := self._event_end()) is not None:
+            self._check_size(end - self._start)
+            raw = bytes(memoryview(self._buffer)[self._start : end])
+            self._start = end
             yield _parse_event(raw)
+        self._check_size(len(self._buffer) - self._start)
+
+    def _event_end(self) -> int | None:
+        buffer, start = self._buffer, self._start
+        finders = self._cr_pairs if self._cr.next(buffer, start) >= 0 else ()
+        hits = [h for f in (self._lf_lf, *finders) if (h := f.next(buffer, start)) >= 0]
+        if not hits:
+            return None
+        end = min(hits) + 2
+        if buffer[end - 1 : end] == b"\r" and buffer[end : end + 1] == b"\n":
+            end += 1
+        return end
+
+    def _check_size(self, size: int) -> None:
+        if self._max_event_bytes is not None and size > self._max_event_bytes:
+            raise EventTooLargeError(self._max_event_bytes)
 
     @property
     def pending(self) -> bytes:
         """Bytes received that do not yet form a complete event."""
-        return self._buffer
-
-
-def _find_event_end(buffer: bytes) -> int | None:
-    """Index just past the blank line that ends the first event, if it is complete."""
-    best: int | None = None
-    for terminator in (b"\r\n\r\n", b"\n\n", b"\r\r"):
-        index = buffer.find(terminator)
-        if index != -1 and (best is None or index + len(terminator) < best):
-            best = index + len(terminator)
-    return best
+        return bytes(self._buffer[self._start :])
 
 
 def _parse_event(raw: bytes) -> SseEvent:
     event = SseEvent(raw=raw)
     data_lines: list[str] = []
     text = raw.decode("utf-8", errors="replace")
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
         if not line:
             continue
         if line.startswith(":"):
             event.comments.append(line[1:].lstrip(" "))
             continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
+        # Each line of a large event is copied once (the value), never twice.
+        colon = line.find(":")
+        if colon == -1:
+            name, value = line, ""
+        else:
+            name = line[:colon]
+            value = line[colon + 2 :] if line.startswith(" ", colon + 1) else line[colon + 1 :]
         if name == "data":
             data_lines.append(value)
         elif name == "event":
@@ -77,14 +141,21 @@ def _parse_event(raw: bytes) -> SseEvent:
     return event
 
 
-def encode_event(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:
-    lines = []
+def encode_event(
+    data: str | bytes, *, event: str | None = None, event_id: str | None = None
+) -> bytes:
+    """One event; `data` of several lines (any line ends) becomes several `data:` lines.
+    Compact JSON (`jsonrpc.dumps`) holds no line end, and goes in as it is, uncopied but once."""
+    head = b""
     if event_id is not None:
-        lines.append(f"id: {event_id}")
+        head += f"id: {event_id}\n".encode()
     if event is not None:
-        lines.append(f"event: {event}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
-    return ("\n".join(lines) + "\n\n").encode()
+        head += f"event: {event}\n".encode()
+    payload = data.encode() if isinstance(data, str) else data
+    if b"\n" not in payload and b"\r" not in payload:
+        return b"".join((head, b"data: ", payload, b"\n\n"))
+    lines = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return head + b"".join(b"data: " + line + b"\n" for line in lines) + b"\n"
 
 
 KEEPALIVE = b": keep-alive\n\n"

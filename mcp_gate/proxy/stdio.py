@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import time
@@ -31,7 +30,7 @@ from collections.abc import Mapping
 import structlog
 
 from mcp_gate.errors import BackendUnavailableError
-from mcp_gate.jsonrpc import Message, kind_of, parse_messages
+from mcp_gate.jsonrpc import Message, dumps, kind_of, parse_messages
 from mcp_gate.proxy.channels import ChannelClosedError, QueueChannelBase
 
 log = structlog.get_logger()
@@ -128,7 +127,7 @@ class StdioChannel(QueueChannelBase):
         if message.get("method") == "initialize" and "id" in message:
             self._initialize_ids.add(message["id"])
             self._spawn(self._expect_initialize_answer(message["id"]))
-        line = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        line = dumps(message) + b"\n"
         try:
             async with self._write_lock:
                 process.stdin.write(line)

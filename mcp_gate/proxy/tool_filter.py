@@ -5,23 +5,28 @@ them to every backend type (bridged sessions, the streamable pass-through, the l
 pass-through), so a filtered tool behaves the same whatever the transports:
 - a `tools/call` of a filtered tool is answered by the gate with a JSON-RPC error and never
   reaches the backend (MCP server/tools §Error Handling: an unknown tool is a protocol
-  error, -32602);
-- a `tools/list` result loses the filtered tools; everything else in it is kept as is.
-Callers parse only what the filter needs: requests they already hold, and the responses to
-the `tools/list` requests they saw go out (`is_list_request`).
+  error, -32602). The call is judged on the gate's strict parse (`jsonrpc.parse_messages`
+  refuses messages that parsers read differently), and what goes on is that parse,
+  serialised again (`forwarded_body`), never the client's raw bytes;
+- every backend result that holds a `tools` list loses the filtered tools, whichever
+  request it answers (a `tools/list`, a batch whose ids repeat, a resumed stream's replay);
+  everything else in it is kept as is. A backend message the filter cannot read with
+  certainty (malformed JSON, keys that fold to `tools` or `name`) is not relayed:
+  `filter_json_body` and `filter_event` return None for it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-
 from mcp_gate.config.model import ToolFilter
-from mcp_gate.jsonrpc import Message, dumps, error_response, kind_of
+from mcp_gate.jsonrpc import InvalidMessageError, Message, dumps, error_response, parse_messages
 from mcp_gate.proxy.sse import SseEvent, encode_event
+from mcp_gate.strict_json import ProtocolKeys
 
 # JSON-RPC 2.0 §5.1 Invalid params; MCP server/tools §Error Handling uses it for unknown tools.
 INVALID_PARAMS = -32602
+_RESULT_KEYS = ProtocolKeys("tools", "nextCursor", "_meta")
+# MCP schema `Tool`: only `name` decides, the rest must not read as a name to anyone.
+_TOOL_KEYS = ProtocolKeys("name")
 
 
 def check_call(tool_filter: ToolFilter, message: Message) -> Message | None:
@@ -45,70 +50,62 @@ def check_call(tool_filter: ToolFilter, message: Message) -> Message | None:
     )
 
 
-def is_list_request(message: Message) -> bool:
-    return message.get("method") == "tools/list" and "id" in message
+def forwarded_body(messages: list[Message], is_batch: bool) -> bytes:
+    """The body that goes upstream for messages the filter judged: the gate's own parse,
+    serialised again, so the backend reads exactly what was checked."""
+    return dumps(messages if is_batch else messages[0])
 
 
-def list_request_ids(messages: Iterable[Message]) -> set[object]:
-    """Ids of the `tools/list` requests among `messages`: their responses get filtered."""
-    return {m["id"] for m in messages if is_list_request(m)}
+def _is_allowed_tool(tool_filter: ToolFilter, tool: object) -> bool:
+    if not isinstance(tool, dict) or _TOOL_KEYS.look_alike(tool) is not None:
+        return False
+    name = tool.get("name")
+    return isinstance(name, str) and tool_filter.allows(name)
 
 
-def filter_list_result(tool_filter: ToolFilter, message: Message) -> Message:
-    """A `tools/list` response without the filtered tools (anything else: unchanged)."""
+def filter_response(tool_filter: ToolFilter, message: Message) -> Message:
+    """`message` without the filtered tools, if its result holds a `tools` list."""
     result = message.get("result")
-    if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
+    if not isinstance(result, dict):
         return message
-    tools = [
-        tool
-        for tool in result["tools"]
-        if isinstance(tool, dict)
-        and isinstance(tool.get("name"), str)
-        and tool_filter.allows(tool["name"])
-    ]
-    return {**message, "result": {**result, "tools": tools}}
+    # A key that folds to `tools` is a tool list to some clients: it does not go through.
+    kept = {k: v for k, v in result.items() if not _RESULT_KEYS.is_look_alike(k)}
+    tools = kept.get("tools")
+    if isinstance(tools, list):
+        kept["tools"] = [tool for tool in tools if _is_allowed_tool(tool_filter, tool)]
+    if len(kept) == len(result) and kept.get("tools") == tools:
+        return message  # nothing to hide: the backend's own bytes may go on
+    return {**message, "result": kept}
 
 
-def _answers(message: Message, list_ids: set[object]) -> bool:
-    request_id = message.get("id")
-    return (
-        kind_of(message) == "response"
-        and isinstance(request_id, str | int | float)
-        and request_id in list_ids
-    )
+def _replacement(tool_filter: ToolFilter, data: bytes | str) -> bytes | None:
+    """Backend body or event data with its tool lists filtered; None when nothing changed.
+    Raises InvalidMessageError when the data is not JSON-RPC the filter can read."""
+    messages, is_batch = parse_messages(data)
+    filtered = [filter_response(tool_filter, m) for m in messages]
+    if all(f is m for f, m in zip(filtered, messages, strict=True)):
+        return None
+    return dumps(filtered if is_batch else filtered[0])
 
 
-def filter_response(tool_filter: ToolFilter, message: Message, list_ids: set[object]) -> Message:
-    """Filter `message` if it answers one of `list_ids` (and forget that id)."""
-    if not _answers(message, list_ids):
-        return message
-    list_ids.discard(message.get("id"))
-    return filter_list_result(tool_filter, message)
-
-
-def filter_json_body(tool_filter: ToolFilter, body: bytes, list_ids: set[object]) -> bytes:
-    """A JSON response body (one message or a batch) with its tools/list results filtered."""
+def filter_json_body(tool_filter: ToolFilter, body: bytes) -> bytes | None:
+    """A JSON response body (one message or a batch) with its tool lists filtered: the same
+    bytes when nothing changed, None when the body is not JSON-RPC the filter can read."""
     try:
-        decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return body
-    if isinstance(decoded, dict):
-        return dumps(filter_response(tool_filter, decoded, list_ids))
-    if isinstance(decoded, list) and all(isinstance(m, dict) for m in decoded):
-        return dumps([filter_response(tool_filter, m, list_ids) for m in decoded])
-    return body
+        return _replacement(tool_filter, body) or body
+    except InvalidMessageError:
+        return None
 
 
-def filter_event(tool_filter: ToolFilter, event: SseEvent, list_ids: set[object]) -> bytes:
-    """The bytes to relay for one SSE event: its raw bytes, unless it carries the response
-    to one of `list_ids`, which is re-encoded filtered (same id and event name)."""
-    if not list_ids or event.event != "message" or not event.data:
+def filter_event(tool_filter: ToolFilter, event: SseEvent) -> bytes | None:
+    """The bytes to relay for one SSE event: its raw bytes, unless it carries a tool list,
+    which is re-encoded filtered (same id and event name); None for an unreadable message."""
+    if event.event != "message" or not event.data:
         return event.raw
     try:
-        message = json.loads(event.data)
-    except json.JSONDecodeError:
+        replacement = _replacement(tool_filter, event.data)
+    except InvalidMessageError:
+        return None
+    if replacement is None:
         return event.raw
-    if not isinstance(message, dict) or not _answers(message, list_ids):
-        return event.raw
-    filtered = filter_response(tool_filter, message, list_ids)
-    return encode_event(dumps(filtered).decode(), event=event.event, event_id=event.id)
+    return encode_event(replacement, event=event.event, event_id=event.id)

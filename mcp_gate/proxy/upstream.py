@@ -5,6 +5,9 @@ connecting and the wait for response headers (and the body of a non-streaming re
 SSE body has no read timeout at all (reference §3.4: GET streams and long tool calls stay
 open). A client that goes away cancels the handler, which closes the upstream request
 (MCP 2026-07-28 streamable HTTP: closing the response stream is cancellation).
+A non-streaming body is read whole, so it is capped (`proxy.maxMessageSize`, `read_body`):
+past the cap the client gets a 502 and the rest is never read. A redirect is never
+followed, here or by any channel (`allow_redirects=False`): it is a 502.
 """
 
 from __future__ import annotations
@@ -34,6 +37,29 @@ def request_body(body: bytes | None) -> bytes | io.BytesIO | None:
 _UPSTREAM_AUTH_STATUSES = frozenset({401, 403})
 
 
+class BodyTooLargeError(Exception):
+    """A backend's response body is larger than the gate reads."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(f"response body exceeds {limit_bytes} bytes")
+
+
+async def read_body(upstream: aiohttp.ClientResponse, limit_bytes: int) -> bytes:
+    """The whole body, or BodyTooLargeError as soon as it passes `limit_bytes`."""
+    declared = upstream.content_length
+    if declared is not None and declared > limit_bytes:
+        raise BodyTooLargeError(limit_bytes)
+    if declared is not None:
+        return await upstream.read()  # aiohttp reads no more than the declared length
+    body = bytearray()
+    async for chunk in upstream.content.iter_any():
+        body += chunk
+        if len(body) > limit_bytes:
+            raise BodyTooLargeError(limit_bytes)
+    return bytes(body)
+
+
 async def open_upstream(
     http: aiohttp.ClientSession,
     server: str,
@@ -61,6 +87,7 @@ async def relay_response(
     server: str,
     timeout_seconds: float,
     *,
+    max_body_bytes: int,
     rewrite_chunks: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = None,
 ) -> web.StreamResponse:
     """Relay status, allowed headers and body to the client; stream SSE as it arrives."""
@@ -77,7 +104,9 @@ async def relay_response(
         if not is_event_stream(upstream.headers.get("Content-Type")):
             try:
                 async with asyncio.timeout(timeout_seconds):
-                    body = await upstream.read()
+                    body = await read_body(upstream, max_body_bytes)
+            except BodyTooLargeError as exc:
+                raise BackendUnavailableError(server, str(exc)) from None
             except TimeoutError:
                 raise BackendTimeoutError(server, "response body too slow") from None
             except aiohttp.ClientError:

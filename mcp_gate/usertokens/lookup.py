@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from mcp_gate.config.model import ServerConfig, UserTokenTemplate
 from mcp_gate.principal import Principal
+from mcp_gate.proxy.credentials import UnusableUserTokenError, render_url
 from mcp_gate.usertokens.connections import ServiceConnectionLostError, ServiceConnections
 from mcp_gate.usertokens.service_oauth import ServiceUnavailableError
 from mcp_gate.usertokens.store import UserTokenStore
@@ -65,7 +66,7 @@ async def look_up_user_token(
     if authentication is None or authentication.type == "manual":
         saved = await tokens.load(subject, server.name)
         if saved is not None:
-            return UserTokenLookup(token=saved.value)
+            return _fitting(server, saved.value, page_url)
         return UserTokenLookup(
             problem=f"{name} needs your own token, and you have not set one yet. "
             f"Open {page_url} to set it, then try again."
@@ -87,4 +88,18 @@ async def look_up_user_token(
             problem=f"{name} needs your {name} account, and it is not connected yet. "
             f"Open {page_url} to connect it, then try again."
         )
-    return UserTokenLookup(token=access_token)
+    return _fitting(server, access_token, page_url)
+
+
+def _fitting(server: ServerConfig, token: str, page_url: str) -> UserTokenLookup:
+    """The token, unless put in the server's URL it would change where that URL points."""
+    if server.url is not None:
+        try:
+            render_url(server.url, server.name, token)
+        except UnusableUserTokenError:
+            name = display_name(server)
+            return UserTokenLookup(
+                problem=f"Your {name} token cannot be used in {name}'s address (a token "
+                f"of dots only would change it). Open {page_url} to replace it, then try again."
+            )
+    return UserTokenLookup(token=token)

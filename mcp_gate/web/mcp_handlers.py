@@ -165,6 +165,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
                 call.body,
                 credential.token,
                 call.messages,
+                call.is_batch,
             )
         if request.method == "POST":
             assert call.messages is not None
@@ -252,6 +253,7 @@ async def handle_message(request: web.Request) -> web.StreamResponse:
             call.body,
             credential.token,
             call.messages,
+            call.is_batch,
         )
     assert call.messages is not None
     return await bridge.legacy_message(

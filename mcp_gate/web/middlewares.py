@@ -1,4 +1,5 @@
-"""Request middlewares: the access log, the one place that catches `Exception`, and HSTS.
+"""Request middlewares: the access log, and the one place that catches `Exception`; and the
+headers responses carry (`no_sniffing` on every one, `strict_transport_security` on https).
 
 The access log writes one line per request: method, path without its query string (a
 query may carry codes or session ids), status, duration, and the server / principal when a
@@ -68,6 +69,13 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
             duration_ms=round(elapsed * 1000, 2),
             server=request.get(SERVER_NAME),
         )
+
+
+async def no_sniffing(_: web.Request, response: web.StreamResponse) -> None:
+    """`X-Content-Type-Options: nosniff` on every response (WHATWG Fetch §X-Content-Type-
+    Options): a backend's bytes relayed under its own Content-Type must never be sniffed
+    into HTML and rendered on the gate's origin."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
 def _plain(status: int, text: str) -> web.Response:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mcp_gate.config import parse_config
+from mcp_gate.config.model import UserTokenTemplate
 from mcp_gate.errors import ConfigError
 from tests.fixtures.config_files import (
     EXAMPLE_ENVIRON,
@@ -46,7 +47,8 @@ def test_unknown_key_without_a_close_one_lists_the_known_keys() -> None:
     document["proxy"]["zzz"] = 1
     assert problems_of(document) == [
         "proxy.zzz: unknown key "
-        "(known keys: addr, admin, auth, baseURL, maxBodySize, metricsAddr, name, sessions)"
+        "(known keys: addr, admin, auth, baseURL, maxBodySize, maxMessageSize, metricsAddr, name, "
+        "sessions)"
     ]
 
 
@@ -460,6 +462,35 @@ def test_user_token_template_elsewhere_is_an_error() -> None:
         "mcpServers.time.command: {$userToken: ...} is allowed only in a server's url, headers, "
         "args and env"
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://{{token}}.example.test/mcp", "https://api.example.test:{{token}}/mcp",
+     "https://u:p@{{token}}/mcp"],
+)  # fmt: skip
+def test_user_token_in_the_host_or_port_of_a_url_is_an_error(url: str) -> None:
+    """Issue 17 §2 (policy): a user's token must not choose where a request goes."""
+    document = _user_token_server(
+        transportType="streamable-http", url={"$userToken": url}, command=None
+    )
+    assert problems_of(document) == [
+        "mcpServers.time.url: {{token}} may not be in the host or port; put it in the path, "
+        "the query or the userinfo"
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.example.test/t/{{token}}/mcp", "https://api.example.test/mcp?key={{token}}",
+     "https://apikey:{{token}}@api.example.test/mcp"],
+)  # fmt: skip
+def test_user_token_in_the_path_query_or_userinfo_of_a_url_is_accepted(url: str) -> None:
+    """Issue 17 §2: the token may sit where percent-encoding keeps it in its place."""
+    document = _user_token_server(
+        transportType="streamable-http", url={"$userToken": url}, command=None
+    )
+    assert parse_config(document, {}).servers["time"].url == UserTokenTemplate(url)
 
 
 def test_user_token_template_must_hold_the_placeholder() -> None:

@@ -44,6 +44,7 @@ def test_render_uses_mcp_front_key_names_and_fills_defaults() -> None:
         "  addr: 127.0.0.1:8080\n"
         "  metricsAddr: 127.0.0.1:9090\n"
         "  maxBodySize: 4MiB\n"
+        "  maxMessageSize: 16MiB\n"
         "  sessions:\n"
         "    timeout: 5m\n"
         "    cleanupInterval: 1m\n"

@@ -202,6 +202,14 @@ def test_max_body_size_reads_sizes_and_plain_integers() -> None:
     assert parse_config(document, {}).proxy.max_body_bytes == 65536
 
 
+def test_max_message_size_defaults_to_16_mib_and_reads_sizes() -> None:
+    """Policy: `proxy.maxMessageSize` caps what the gate reads of one backend message."""
+    document = minimal_document()
+    assert parse_config(document, {}).proxy.max_message_bytes == 16 * 1024 * 1024
+    document["proxy"]["maxMessageSize"] = "2MiB"
+    assert parse_config(document, {}).proxy.max_message_bytes == 2 * 1024 * 1024
+
+
 @pytest.mark.parametrize("seconds", [0.5, 1.0, 59.0, 60.0, 90.0, 3600.0, 5400.0, 2592000.0, 3661.0])
 def test_formatted_duration_reads_back_exactly(seconds: float) -> None:
     """The renderer's duration text parses back to the same number of seconds."""

@@ -296,6 +296,32 @@ async def test_upstream_www_authenticate_is_not_passed_back(gate: RunningGate) -
     assert "WWW-Authenticate" not in response.headers
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "accept"),
+    [
+        ("POST", "/echo/mcp", "application/json"),
+        ("POST", "/status500/mcp", "application/json"),
+        ("POST", "/status401/mcp", "application/json"),
+        ("GET", "/echo/mcp", "text/event-stream"),
+        ("GET", "/legacy/sse", "text/event-stream"),
+        ("POST", "/nope/mcp", "application/json"),
+    ],
+    ids=["json", "backend-error", "gate-502", "sse", "legacy-sse", "gate-404"],
+)
+async def test_every_relayed_response_forbids_content_sniffing(
+    gate: RunningGate, method: str, path: str, accept: str
+) -> None:
+    """Issue 17 §6 (WHATWG Fetch §X-Content-Type-Options): a backend's bytes keep its own
+    Content-Type and are never sniffed into a page rendered on the gate's origin."""
+    headers = {**JSON_HEADERS, "Accept": accept}
+    data = json.dumps(PING) if method == "POST" else None
+    async with (
+        aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+        http.request(method, gate.url(path), headers=headers, data=data) as response,
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def _modern(method: str, version: str = "2026-07-28") -> tuple[dict[str, str], dict[str, Any]]:
     meta = {
         "io.modelcontextprotocol/protocolVersion": version,

@@ -308,3 +308,21 @@ async def test_an_endpoint_on_another_origin_ends_the_stream(
     server = remote("legacy", "sse", backend, headers={"X-Key": Secret("backend-key")})
     async with running_gate(make_config({"legacy": server})) as gate:
         assert await _endpoint_of(http, gate.url("/legacy/sse")) is None
+
+
+async def test_a_backend_with_the_same_query_on_every_stream_keeps_each_stream_its_own(
+    hostile_backend: RunningServer, http: aiohttp.ClientSession
+) -> None:
+    """Issue 17 §6: the backend names `/message/<session>?v=1` on every stream; the gate keys
+    each stream by an id of its own, so a second stream takes nothing from the first."""
+    hostile = RunningServer("hostile", f"{hostile_backend.url}/sse", 0, hostile_backend.log_path)
+    async with running_gate(_config(hostile, "sse")) as gate:
+        stream_a, url_a = await _legacy_endpoint(http, gate, TOKEN_A)
+        stream_b, url_b = await _legacy_endpoint(http, gate, TOKEN_B)
+        async with stream_a, stream_b:
+            assert url_a != url_b
+            assert await _post_message(http, url_a, TOKEN_A) == 202
+            assert await _post_message(http, url_b, TOKEN_B) == 202
+            assert await _post_message(http, url_b, TOKEN_A) == 404
+            replies = [json.loads((await read_event(s))["data"]) for s in (stream_a, stream_b)]
+    assert [reply["id"] for reply in replies] == [INITIALIZE["id"]] * 2

@@ -25,7 +25,7 @@ from mcp_gate.proxy.tool_filter import (
     check_call,
     filter_event,
     filter_json_body,
-    filter_list_result,
+    filter_response,
 )
 from tests.fixtures.gate import make_config, remote, running_gate
 from tests.fixtures.mcp_clients import sse_client
@@ -74,44 +74,71 @@ def test_check_call_in_allow_mode_refuses_every_tool_not_listed() -> None:
     assert check_call(BLOCK_CRASH, nameless) is None  # the backend will refuse it itself
 
 
-def test_filter_list_result_drops_filtered_tools_and_keeps_everything_else() -> None:
+def test_filter_response_drops_filtered_tools_and_keeps_everything_else() -> None:
     """Only the `tools` array changes; the cursor, the id and the order stay."""
-    filtered = filter_list_result(BLOCK_CRASH, _list_result("echo", "crash", "pid", "add"))
+    filtered = filter_response(BLOCK_CRASH, _list_result("echo", "crash", "pid", "add"))
     assert [tool["name"] for tool in filtered["result"]["tools"]] == ["echo", "pid"]
     assert filtered["result"]["nextCursor"] == "c2"
     assert filtered["id"] == 3
     error = {"jsonrpc": "2.0", "id": 3, "error": {"code": -1, "message": "no"}}
-    assert filter_list_result(BLOCK_CRASH, error) == error
+    assert filter_response(BLOCK_CRASH, error) is error
 
 
-def test_filter_event_re_encodes_only_the_answer_to_a_tools_list_request() -> None:
-    """Other events keep their exact bytes (comments, ids, other responses included)."""
+def test_filter_response_drops_tools_and_lists_under_look_alike_keys() -> None:
+    """Issue 17 §1: a tool whose keys fold to `name`, or a list under a key that folds to
+    `tools` (`Tools`, `tool\u017f`), reads differently to Go clients: neither goes through."""
+    message = _list_result("echo")
+    message["result"]["Tools"] = [{"name": "crash"}]
+    message["result"]["tools"].append({"name": "echo", "NAME": "crash"})
+    filtered = filter_response(BLOCK_CRASH, message)
+    assert filtered["result"] == {
+        "tools": [{"name": "echo", "inputSchema": {"type": "object"}}],
+        "nextCursor": "c2",
+    }
+
+
+def test_filter_event_re_encodes_only_events_whose_tool_list_loses_a_tool() -> None:
+    """Other events keep their exact bytes (comments, ids, other responses, an allowed list),
+    and every tool list is filtered whatever request id it answers."""
     raw = (
         b": priming\nid: 1\ndata: \n\n"
         b"id: 2\nevent: message\ndata: "
         + json.dumps(_list_result("echo", request_id=9)).encode()
         + b"\n\n"
         b"id: 3\nevent: message\ndata: "
-        + json.dumps(_list_result("crash", "echo")).encode()
+        + json.dumps(_list_result("crash", "echo", request_id=77)).encode()
         + b"\n\n"
     )
     events = list(SseParser().feed(raw))
-    list_ids: set[object] = {3}
-    out = [filter_event(BLOCK_CRASH, event, list_ids) for event in events]
+    out = [filter_event(BLOCK_CRASH, event) for event in events]
     assert out[:2] == [events[0].raw, events[1].raw]
+    assert out[2] is not None
     filtered = next(SseParser().feed(out[2]))
     assert filtered.id == "3"
     assert [t["name"] for t in json.loads(filtered.data)["result"]["tools"]] == ["echo"]
-    assert list_ids == set()
 
 
-def test_filter_json_body_filters_inside_a_batch_and_leaves_non_json_alone() -> None:
-    """A batch reply (MCP 2025-03-26) is filtered message by message."""
+def test_filter_event_drops_an_event_it_cannot_read() -> None:
+    """Issue 17 §1: a backend message that is not strict JSON-RPC (a repeated key, an integer
+    of 5,000 digits) is not relayed, since the client might read it as a tool list."""
+    for data in (b'{"id":1,"result":{"tools":[]},"result":{"tools":[{"name":"crash"}]}}',
+                 b'{"id":1,"result":{"n":' + b"9" * 5000 + b"}}"):  # fmt: skip
+        event = next(SseParser().feed(b"data: " + data + b"\n\n"))
+        assert filter_event(BLOCK_CRASH, event) is None
+
+
+def test_filter_json_body_filters_inside_a_batch_and_refuses_what_it_cannot_read() -> None:
+    """A batch reply (MCP 2025-03-26) is filtered message by message; a body that is not
+    JSON-RPC gives None (the front answers 502); an untouched body keeps its bytes."""
     body = json.dumps([_list_result("add", "echo", request_id=1), {"id": 2, "result": {}}])
-    filtered = json.loads(filter_json_body(BLOCK_CRASH, body.encode(), {1}))
-    assert [t["name"] for t in filtered[0]["result"]["tools"]] == ["echo"]
-    assert filtered[1] == {"id": 2, "result": {}}
-    assert filter_json_body(BLOCK_CRASH, b"not json", {1}) == b"not json"
+    filtered = filter_json_body(BLOCK_CRASH, body.encode())
+    assert filtered is not None
+    decoded = json.loads(filtered)
+    assert [t["name"] for t in decoded[0]["result"]["tools"]] == ["echo"]
+    assert decoded[1] == {"id": 2, "result": {}}
+    assert filter_json_body(BLOCK_CRASH, b"not json") is None
+    untouched = b'{"jsonrpc": "2.0", "id": 5, "result": {"tools": [{"name": "echo"}]}}'
+    assert filter_json_body(BLOCK_CRASH, untouched) is untouched
 
 
 async def _assert_filtered(client: Client, tool_filter: ToolFilter) -> None:

@@ -3,13 +3,16 @@ a JSON-RPC error carrying the /my/tokens URL, the backend never called."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import aiohttp
+import pytest
 
 from mcp_gate.appkeys import AUTH
 from mcp_gate.config.model import UserTokenTemplate
 from mcp_gate.web.mcp_user_tokens import USER_TOKEN_UNAVAILABLE
+from tests.fixtures.gate import RunningGate
 from tests.fixtures.oidc_provider import OidcTestProvider
 from tests.fixtures.stdio_backends import RawLegacySession
 from tests.fixtures.user_tokens import (
@@ -85,17 +88,90 @@ async def test_user_without_a_token_is_answered_by_the_gate_and_the_backend_neve
     assert recorder.requests == []
 
 
+async def _call_with_url_token(
+    gate_factory, idp: OidcTestProvider, template: str, token: str
+) -> tuple[RunningGate, int, object]:
+    """One tools/call by a user who stored `token`, on a server whose url is `template`:
+    the gate (stopped by then), the status and the reply."""
+    servers = {"notion": notion_server(UserTokenTemplate(template), headers={})}  # type: ignore[arg-type]
+    async with gate_factory(servers) as gate:
+        alice, bearer_token = await sign_in(gate, "notion", idp, "alice@example.com")
+        await gate.app[AUTH].user_tokens.save(alice, "notion", token)
+        status, reply = await post_mcp(gate, "notion", bearer_token, CALL)
+    return gate, status, reply
+
+
 async def test_token_in_the_url_template_is_filled_per_request(oauth_gate_factory, oidc_provider):
     """Issue 5 §4: `{$userToken}` in `url`, filled on every request to the remote backend."""
     async with running_recorder() as recorder:
-        url = UserTokenTemplate(recorder.url + "/u/{{token}}/mcp")
-        servers = {"notion": notion_server(url, headers={})}  # type: ignore[arg-type]
-        async with oauth_gate_factory(servers) as gate:
-            alice, token = await sign_in(gate, "notion", oidc_provider, "alice@example.com")
-            await gate.app[AUTH].user_tokens.save(alice, "notion", ALICE_TOKEN)
-            status, _ = await post_mcp(gate, "notion", token, CALL)
+        template = recorder.url + "/u/{{token}}/mcp"
+        _, status, _ = await _call_with_url_token(
+            oauth_gate_factory, oidc_provider, template, ALICE_TOKEN
+        )
     assert status == 200
     assert [r["path"] for r in recorder.requests] == [f"/u/{ALICE_TOKEN}/mcp"]
+
+
+@pytest.mark.parametrize(
+    ("template", "token", "raw_path"),
+    [
+        ("/t/{{token}}/mcp?scope=readonly", "x/../../admin/delete-all?",
+         "/t/x%2F..%2F..%2Fadmin%2Fdelete-all%3F/mcp?scope=readonly"),
+        ("/mcp?key={{token}}&scope=readonly", "a&scope=admin#frag",
+         "/mcp?key=a%26scope%3Dadmin%23frag&scope=readonly"),
+        # RFC 3986 §3.3: `@` and `:` are plain characters in a path, sent as they are.
+        ("/t/{{token}}/mcp", "@evil.test:80/x", "/t/@evil.test:80%2Fx/mcp"),
+    ],
+    ids=["path", "query", "at-sign"],
+)  # fmt: skip
+async def test_url_syntax_in_a_token_stays_percent_encoded_in_its_place(
+    oauth_gate_factory, oidc_provider, template: str, token: str, raw_path: str
+):
+    """Issue 17 §2 (RFC 3986 §2.1): `/ ? # @ & ..` in a user's token reach the configured
+    backend percent-encoded, in the token's own path segment or query value."""
+    async with running_recorder() as recorder:
+        _, status, _ = await _call_with_url_token(
+            oauth_gate_factory, oidc_provider, recorder.url + template, token
+        )
+    assert status == 200
+    assert [r["raw_path"] for r in recorder.requests] == [raw_path]
+
+
+async def test_a_token_in_the_userinfo_cannot_move_the_request_to_another_host(
+    oauth_gate_factory, oidc_provider
+):
+    """Issue 17 §2: `x@<other host>/internal#` as the password of `apikey:{{token}}@backend`
+    stays the password: the backend gets it in Basic auth, the other host gets nothing."""
+    async with running_recorder() as backend, running_recorder() as other:
+        port = backend.url.rsplit(":", 1)[1]
+        template = f"http://apikey:{{{{token}}}}@127.0.0.1:{port}/mcp"
+        token = f"x@{other.url.removeprefix('http://')}/internal/secret#"
+        _, status, _ = await _call_with_url_token(
+            oauth_gate_factory, oidc_provider, template, token
+        )
+    assert status == 200
+    assert other.requests == []
+    [seen] = backend.requests
+    assert seen["raw_path"] == "/mcp"
+    assert seen["authorization"] == "Basic " + base64.b64encode(f"apikey:{token}".encode()).decode()
+
+
+@pytest.mark.parametrize("token", ["..", "."])
+async def test_a_token_that_would_shorten_the_url_path_is_refused_before_the_backend(
+    oauth_gate_factory, oidc_provider, token: str
+):
+    """Issue 17 §2: a token of dots only would be a `..` segment, which climbs out of the
+    configured path; the user is told to replace it and the backend is never called."""
+    async with running_recorder() as recorder:
+        template = recorder.url + "/tenants/{{token}}/mcp"
+        gate, status, refusal = await _call_with_url_token(
+            oauth_gate_factory, oidc_provider, template, token
+        )
+    assert status == 200
+    assert isinstance(refusal, dict)
+    assert refusal["error"]["code"] == USER_TOKEN_UNAVAILABLE
+    assert gate.url("/my/tokens") in refusal["error"]["message"]
+    assert recorder.requests == []
 
 
 async def test_legacy_sse_client_without_a_token_reads_the_error_on_its_stream(

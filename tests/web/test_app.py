@@ -82,13 +82,12 @@ async def test_base_url_path_prefixes_every_route(gate_under_path: RunningGate) 
     assert (await _get(f"{origin}/py/sse", Accept="text/event-stream"))[0] == 404
 
 
-@pytest.mark.parametrize(
-    ("name", "query_name"), [("pysse", "session_id"), ("py", "sessionId")], ids=["pass", "bridge"]
-)
+@pytest.mark.parametrize("name", ["pysse", "py"], ids=["pass", "bridge"])
 async def test_legacy_endpoint_event_points_under_the_base_path(
-    gate_under_path: RunningGate, name: str, query_name: str
+    gate_under_path: RunningGate, name: str
 ) -> None:
-    """reference §3.1 and §5 pitfall 15: the endpoint event keeps the public path prefix."""
+    """reference §3.1 and §5 pitfall 15: the endpoint event keeps the public path prefix;
+    both fronts name the session by a gate-minted `sessionId` (issue 17 §6)."""
     async with (
         aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
         http.get(
@@ -97,7 +96,7 @@ async def test_legacy_endpoint_event_points_under_the_base_path(
     ):
         event = await read_event(response)
     assert event["event"] == "endpoint"
-    assert event["data"].startswith(f"/gate/{name}/message?{query_name}=")
+    assert event["data"].startswith(f"/gate/{name}/message?sessionId=")
 
 
 @pytest.mark.parametrize(
