@@ -144,7 +144,7 @@ def _url(section: Section, transport: str | None, templates: list[str]) -> Templ
 
 
 def _host_and_port(url: str) -> str:
-    # The authority as written (urlsplit does not read the port here, so it cannot refuse it).
+    # The authority as written, read by hand: a URL reader would refuse `:{{token}}` as a port.
     after_scheme = url.partition("://")[2]
     authority = after_scheme.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     return authority.rpartition("@")[2]
