@@ -7,10 +7,9 @@ clients can tell protocol eras apart by them. The gate adds one thing: the backe
 use it afterwards (MCP security best practices §Session Hijacking).
 
 The standalone GET stream is opened upstream before anything else of the request that
-can wait, and a POST of the same session that arrives while that GET is being opened
-waits for it (at most `GET_HOLD_SECONDS`): a server sends its own requests (sampling,
-elicitation) on that stream, and a `tools/call` that overtakes the GET would make the
-server's request go nowhere.
+can wait, and a session's requests wait for it while it is expected or being opened
+(get_stream_hold.py): a server sends its own requests (sampling, elicitation) on that
+stream, and a `tools/call` that overtakes the GET would make them go nowhere.
 
 A server with a tool filter (`tool_filter.py`) is the one exception to "unchanged": a POST
 calling a filtered tool is answered by the gate (HTTP 200, JSON-RPC error) and never sent
@@ -23,9 +22,6 @@ parse (`jsonrpc.parse_messages`) has refused ambiguous bodies for every server a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from aiohttp import web
 
 from mcp_gate.config.model import ToolFilter
@@ -36,6 +32,7 @@ from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.filtered_sse import filter_stream
+from mcp_gate.proxy.get_stream_hold import GetStreamHold
 from mcp_gate.proxy.headers import SESSION_HEADER, build_upstream_headers
 from mcp_gate.proxy.responses import session_not_found
 from mcp_gate.proxy.tool_filter import (
@@ -47,9 +44,7 @@ from mcp_gate.proxy.tool_filter import (
 from mcp_gate.proxy.upstream import Upstream
 from mcp_gate.proxy.user_credentials import refuse_messages
 
-# policy: how long a POST waits for its session's GET stream to open upstream; longer
-# than a GET takes on a healthy backend, short enough that a stuck GET costs little.
-GET_HOLD_SECONDS = 0.1
+_INITIALIZED = "notifications/initialized"
 
 
 class StreamablePassthrough:
@@ -60,19 +55,16 @@ class StreamablePassthrough:
         self._upstream = upstream
         self._bindings = bindings
         self._tool_filter: ToolFilter | None = backend.config.options.tool_filter
-        # Sessions whose standalone GET is on its way upstream: set once it is open.
-        self._opening_gets: dict[str, asyncio.Event] = {}
+        self._get_hold = GetStreamHold()
 
     async def post(self, call: McpCall) -> web.StreamResponse:
         refusal = await self._refusal(call)
         if refusal is not None:
             return refusal
         session_id = call.session_id
-        opening = self._opening_gets.get(session_id) if session_id else None
-        if opening is not None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(GET_HOLD_SECONDS):
-                    await opening.wait()
+        messages = call.messages or []
+        if session_id and any(is_request(m) for m in messages):
+            await self._get_hold.wait(session_id)
         body = call.body
         if self._tool_filter is not None and call.messages:
             filtered = _refuse_filtered_calls(self._tool_filter, call.messages, call.is_batch)
@@ -80,6 +72,8 @@ class StreamablePassthrough:
                 return filtered
             body = forwarded_body(call.messages, call.is_batch)
         upstream = await self._send(call, body)
+        if session_id and any(m.get("method") == _INITIALIZED for m in messages):
+            self._get_hold.expect(session_id)
         return await self._relay(call, upstream)
 
     async def get(self, call: McpCall) -> web.StreamResponse:
@@ -89,14 +83,8 @@ class StreamablePassthrough:
         session_id = call.session_id
         if not session_id:
             return await self._relay(call, await self._send(call, None))
-        opened = asyncio.Event()
-        self._opening_gets[session_id] = opened
-        try:
+        with self._get_hold.opening(session_id):
             upstream = await self._send(call, None)
-        finally:
-            opened.set()
-            if self._opening_gets.get(session_id) is opened:
-                del self._opening_gets[session_id]
         return await self._relay(call, upstream)
 
     async def delete(self, call: McpCall) -> web.StreamResponse:
