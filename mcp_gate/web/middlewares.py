@@ -21,7 +21,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mcp_gate.appkeys import METRICS, PRINCIPAL, SERVER_NAME
+from mcp_gate.appkeys import IN_FLIGHT, METRICS, PRINCIPAL, SERVER_NAME
 from mcp_gate.errors import (
     BackendError,
     OAuthError,
@@ -52,6 +52,10 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
     started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=_next_request_id())
+    task = asyncio.current_task()
+    in_flight = request.app[IN_FLIGHT]
+    if task is not None:
+        in_flight.add(task)
     status = 500
     try:
         response = await handler(request)
@@ -66,6 +70,7 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         status = 499
         raise
     finally:
+        in_flight.discard(task)
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
