@@ -231,7 +231,9 @@ def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[No
 async def _sessions(app: web.Application) -> AsyncIterator[None]:
     settings = app[CONFIG].proxy.sessions
     registry = SessionRegistry(
-        idle_timeout_seconds=settings.timeout_seconds, max_per_user=settings.max_per_user
+        idle_timeout_seconds=settings.timeout_seconds,
+        max_per_user=settings.max_per_user,
+        max_per_address=settings.max_per_address,
     )
     app[SESSIONS] = registry
     app[METRICS].gauges["mcp_gate_bridged_sessions"] = lambda: float(len(registry))

@@ -80,6 +80,10 @@ class SessionsConfig:
     timeout_seconds: float = 300.0
     cleanup_interval_seconds: float = 60.0
     max_per_user: int = 10
+    # policy: callers of a server without authentication are all one anonymous principal;
+    # their sessions count per client address, against this larger cap (clients such as
+    # the MCP conformance suite leave sessions open; one address can be many people).
+    max_per_address: int = 100
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ PROXY_KEYS = (
     "maxMessageSize", "shutdownGrace", "admin",
 )  # fmt: skip
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
-SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
+SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser", "maxPerAddress")
 
 
 def parse_proxy(root: Section) -> ProxyConfig:
@@ -100,4 +100,5 @@ def _sessions(section: Section) -> SessionsConfig:
         ),
         # As in mcp-front, 0 means no limit.
         max_per_user=section.integer("maxPerUser", defaults.max_per_user, minimum=0),
+        max_per_address=section.integer("maxPerAddress", defaults.max_per_address, minimum=0),
     )

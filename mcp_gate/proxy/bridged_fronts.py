@@ -42,7 +42,7 @@ from mcp_gate.proxy.headers import (
     SESSION_HEADER,
     add_event_stream_headers,
 )
-from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
+from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry, address_quota
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import KEEPALIVE, encode_event
 from mcp_gate.proxy.user_credentials import RefusingChannel, refuse_messages
@@ -92,12 +92,19 @@ class BridgedSessions:
                 return RefusingChannel(credential)
             return await self.backend.open_channel(credential.token)
 
+        principal = call.principal
+        # policy: on a server without authentication every caller is the same anonymous
+        # principal; its sessions count per client address (`sessions.maxPerAddress`).
+        quota_key = (
+            address_quota(call.request.remote) if principal.kind == "anonymous" else principal.id
+        )
         return await self.registry.open_session(
             self.backend.name,
-            call.principal,
+            principal,
             open_channel,
             self.backend.config.options.tool_filter,
             credential.fingerprint,
+            quota_key,
         )
 
     async def find(self, call: McpCall, session_id: str) -> McpSession | None:

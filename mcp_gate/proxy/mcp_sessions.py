@@ -70,6 +70,8 @@ class McpSession:
         # Fingerprint of the user token the backend was opened with ("" for none): a
         # request carrying another token closes the session (bridged_fronts.py).
         self.credential = credential
+        # Whose sessions this one counts among for `maxPerUser` (SessionRegistry).
+        self.quota_key = principal.id
         channel.session_label = self.id[:8]
         self._clock = clock
         self._tool_filter = tool_filter
@@ -253,6 +255,14 @@ class McpSession:
         await self.channel.aclose()
 
 
+# The quota keys of anonymous callers: one per client address.
+ADDRESS_QUOTA = "address:"
+
+
+def address_quota(address: str | None) -> str:
+    return f"{ADDRESS_QUOTA}{address or 'unknown'}"
+
+
 class SessionLimitError(Exception):
     """The principal already holds `sessions.maxPerUser` live sessions."""
 
@@ -265,6 +275,7 @@ class SessionRegistry:
         *,
         idle_timeout_seconds: float,
         max_per_user: int,
+        max_per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions: dict[str, McpSession] = {}
@@ -277,6 +288,7 @@ class SessionRegistry:
         self._closing: set[asyncio.Task[None]] = set()
         self.idle_timeout_seconds = idle_timeout_seconds
         self.max_per_user = max_per_user
+        self.max_per_address = max_per_address
         self.clock = clock
 
     def __len__(self) -> int:
@@ -286,13 +298,14 @@ class SessionRegistry:
         """The live sessions (for operations and tests)."""
         return [s for s in self._sessions.values() if not s.closed.is_set()]
 
-    def check_capacity(self, principal: Principal) -> None:
-        if self.max_per_user <= 0:
-            return  # `maxPerUser: 0` means no limit (docs/config.md)
-        count = self._live[principal.id] + self._opening[principal.id]
-        if count >= self.max_per_user:
+    def check_capacity(self, quota_key: str) -> None:
+        limit = self.max_per_address if quota_key.startswith(ADDRESS_QUOTA) else self.max_per_user
+        if limit <= 0:
+            return  # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md)
+        count = self._live[quota_key] + self._opening[quota_key]
+        if count >= limit:
             raise SessionLimitError(
-                f"you already have {count} open sessions (the limit is {self.max_per_user}); "
+                f"you already have {count} open sessions (the limit is {limit}); "
                 "close one or wait for an idle one to expire"
             )
 
@@ -303,23 +316,30 @@ class SessionRegistry:
         open_channel: Callable[[], Awaitable[Channel]],
         tool_filter: ToolFilter | None = None,
         credential: str = "",
+        quota_key: str | None = None,
     ) -> McpSession:
-        """A new session on a fresh backend channel; SessionLimitError at the cap."""
-        self.check_capacity(principal)
-        self._opening[principal.id] += 1
+        """A new session on a fresh backend channel; SessionLimitError at the cap.
+
+        `quota_key` names whose sessions it counts among: the principal by default (for
+        `maxPerUser`); the fronts give anonymous callers (a server without authentication)
+        `address_quota(address)`, counted against `maxPerAddress`."""
+        quota = quota_key or principal.id
+        self.check_capacity(quota)
+        self._opening[quota] += 1
         try:
             channel = await open_channel()
         finally:
-            self._opening[principal.id] -= 1
-            if not self._opening[principal.id]:
-                del self._opening[principal.id]
+            self._opening[quota] -= 1
+            if not self._opening[quota]:
+                del self._opening[quota]
         session = McpSession(server, principal, channel, self.clock, tool_filter, credential)
+        session.quota_key = quota
         self.add(session)
         return session
 
     def add(self, session: McpSession) -> None:
         self._sessions[session.id] = session
-        self._live[session.principal.id] += 1
+        self._live[session.quota_key] += 1
         session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
 
@@ -342,9 +362,9 @@ class SessionRegistry:
     async def close(self, session_id: str, reason: str) -> None:
         session = self._sessions.pop(session_id, None)
         if session is not None:
-            self._live[session.principal.id] -= 1
-            if not self._live[session.principal.id]:
-                del self._live[session.principal.id]
+            self._live[session.quota_key] -= 1
+            if not self._live[session.quota_key]:
+                del self._live[session.quota_key]
             await session.aclose()
             log.info(
                 "mcp_session_closed",

@@ -9,11 +9,14 @@ Hijacking: bind session ids to the user), one child per session, at most
 from __future__ import annotations
 
 import asyncio
+import sys
+from dataclasses import replace
 
 import mcp_types as types
 import pytest
 from mcp.client.session import ClientRequestContext
 
+from mcp_gate.config.model import ServerConfig
 from tests.fixtures.gate import running_gate
 from tests.fixtures.mcp_clients import ProgressLog
 from tests.fixtures.process_table import gate_children
@@ -26,6 +29,7 @@ from tests.fixtures.stdio_backends import (
     raw_http,
     sdk_client,
     stdio_gate_config,
+    stdio_server,
 )
 
 pytestmark = pytest.mark.usefixtures("no_stray_children")
@@ -186,3 +190,40 @@ async def test_max_per_user_zero_means_no_limit() -> None:
         for session in sessions:
             await session.delete()
     assert all("result" in reply for reply in replies)
+
+
+def _open_stdio_server() -> ServerConfig:
+    """The benchmark's minimal stdio server (starts in tens of ms), with no authentication."""
+    return stdio_server("open", sys.executable, ["-m", "bench.stdio_server"], service_auths=())
+
+
+async def test_anonymous_callers_are_not_capped_together_by_max_per_user() -> None:
+    """Issue 14 §6 (policy): with no authentication every caller is one anonymous
+    principal; `maxPerUser` (10) does not cap them all together: 20 sessions open."""
+    config = stdio_gate_config(_open_stdio_server())
+    async with running_gate(config) as gate, raw_http() as http:
+        sessions = [RawSession(http, gate.url("/open/mcp"), {}) for _ in range(20)]
+        replies = [await session.initialize() for session in sessions]
+        opened = {session.session_id for session in sessions}
+        for session in sessions:
+            await session.delete()
+    assert all("result" in reply for reply in replies)
+    assert len(opened) == 20
+
+
+async def test_anonymous_sessions_are_capped_per_client_address() -> None:
+    """policy (docs/config.md `sessions.maxPerAddress`): anonymous sessions count per
+    client address; past the cap the next one is a 429 that says why."""
+    config = stdio_gate_config(_open_stdio_server())
+    config = replace(
+        config,
+        proxy=replace(config.proxy, sessions=replace(config.proxy.sessions, max_per_address=3)),
+    )
+    async with running_gate(config) as gate, raw_http() as http:
+        sessions = [RawSession(http, gate.url("/open/mcp"), {}) for _ in range(4)]
+        replies = [await session.initialize() for session in sessions]
+        for session in sessions[:3]:
+            await session.delete()
+    assert all("result" in reply for reply in replies[:3])
+    assert sessions[3].last_status == 429
+    assert "limit is 3" in replies[3]["error"]["message"]
