@@ -166,12 +166,28 @@ class ProxyConfig:
 
 @dataclass(frozen=True)
 class ServiceAuth:
-    """Static machine credentials for one server (`serviceAuths`)."""
+    """Static machine credentials for one server (`serviceAuths`).
+
+    `name` names the principal of its credentials: `service:<name>` for the first (or only)
+    one, `service:<name>#<n>` for the n-th token of several, so two tokens never share MCP
+    sessions and adding a token renames none before it. Unnamed, the entry takes
+    `default_service_auth_name` (the loader fills it in).
+    """
 
     type: Literal["bearer", "basic"]
     tokens: tuple[Secret, ...] = ()
     username: str = ""
     password: Secret | None = None
+    name: str = ""
+
+    def principal_name(self, server: str, entry_index: int, credential_index: int) -> str:
+        name = self.name or default_service_auth_name(server, entry_index)
+        return name if credential_index == 0 else f"{name}#{credential_index + 1}"
+
+
+def default_service_auth_name(server: str, entry_index: int) -> str:
+    """The server's name for its first `serviceAuths` entry, `<server>-<n>` for the n-th."""
+    return server if entry_index == 0 else f"{server}-{entry_index + 1}"
 
 
 @dataclass(frozen=True)

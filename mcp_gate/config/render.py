@@ -156,9 +156,9 @@ def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
 
 def _service_auth(auth: ServiceAuth, show: ShowSecret) -> dict[str, object]:
     if auth.type == "bearer":
-        return {"type": "bearer", "tokens": [show(token) for token in auth.tokens]}
+        return {"type": "bearer", "name": auth.name, "tokens": [show(t) for t in auth.tokens]}
     password = show(auth.password) if auth.password is not None else None
-    return {"type": "basic", "username": auth.username, "password": password}
+    return {"type": "basic", "name": auth.name, "username": auth.username, "password": password}
 
 
 def _user_authentication(auth: UserAuthentication, show: ShowSecret) -> dict[str, object]:

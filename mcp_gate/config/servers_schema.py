@@ -114,7 +114,7 @@ def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:
         args=tuple(args),
         env=env,
         cwd=section.text("cwd") or None,
-        service_auths=parse_service_auths(section),
+        service_auths=parse_service_auths(section, name),
         options=_options(section),
         requires_user_token=requires_user_token,
         user_authentication=user_authentication,
