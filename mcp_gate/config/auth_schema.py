@@ -1,11 +1,10 @@
-"""The `proxy.auth` block: the IdP the gate logs users in with, the AS's tokens, storage, keys.
+"""The `proxy.auth` block: the AS's tokens, storage and keys, and who may log in.
 
-Owns the meaning and checks of every `proxy.auth.*` key, including mcp-front's flat Google
-keys (`googleClientId`, `googleClientSecret`) mapped onto `IdpConfig(provider="google")`, its
-`issuer` and `googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the
-clear errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
-`clients` (pre-registered OAuth clients) belongs to `clients_schema.py`. Reads no files,
-opens no connections.
+Owns the meaning and checks of the `proxy.auth.*` keys, including mcp-front's `issuer` and
+`googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the clear
+errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
+`idp` (and mcp-front's flat Google keys) belongs to `idp_schema.py`, `clients`
+(pre-registered OAuth clients) to `clients_schema.py`. Reads no files, opens no connections.
 """
 
 from __future__ import annotations
@@ -13,12 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import cast
 
 from mcp_gate.config.clients_schema import parse_static_clients
+from mcp_gate.config.idp_schema import parse_idp
 from mcp_gate.config.model import (
     AuthConfig,
-    IdpConfig,
     ProviderKind,
     RedisConfig,
     Secret,
@@ -26,10 +24,7 @@ from mcp_gate.config.model import (
 )
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, resolve, split_url
-from mcp_gate.loopback import is_loopback_host, is_tls_or_loopback_url
 
-DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
-GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
 CALLBACK_PATH = "/oauth/callback"
 ENCRYPTION_KEY_BYTES = 32  # AES-256
 MIN_JWT_SECRET_BYTES = 32
@@ -49,7 +44,6 @@ AUTH_UNSUPPORTED = {
     "firestoreCollection": _NO_FIRESTORE,
     "tokens": "mcp-front's kind: bearerToken is not supported; see proxy.auth.kind",
 }
-IDP_KEYS = ("provider", "clientId", "clientSecret", "discoveryUrl", "scopes")
 REDIS_KEYS = ("url", "keyPrefix")
 
 
@@ -69,7 +63,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         )
         return None
     section.choice("kind", ("oauth",), "oauth")
-    idp = _idp(section, base_url)
+    idp = parse_idp(section, base_url)
     defaults = AuthConfig(idp=idp)
     storage = section.text("storage", "memory")
     if storage == "firestore":
@@ -101,57 +95,6 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         jwt_secret=jwt_secret,
         encryption_keys=keys,
         clients=parse_static_clients(section),
-    )
-
-
-def _idp(auth: Section, base_url: str) -> IdpConfig:
-    google_keys = [key for key in ("googleClientId", "googleClientSecret") if auth.has(key)]
-    if auth.has("idp") and google_keys:
-        auth.ctx.error(
-            auth.at(google_keys[0]), "use either idp or mcp-front's google* keys, not both"
-        )
-    if not auth.has("idp") and google_keys:
-        for key in ("googleClientId", "googleClientSecret"):
-            auth.need(key, "the OAuth client of the gate at Google")
-        return IdpConfig(
-            provider="google",
-            client_id=auth.text("googleClientId"),
-            client_secret=auth.secret("googleClientSecret"),
-            discovery_url=GOOGLE_DISCOVERY_URL,
-        )
-    section = auth.child("idp", IDP_KEYS)
-    if not auth.need("idp", "the provider users log in with (provider: google, oidc or dev)"):
-        return IdpConfig(provider="dev")
-    section.need("provider", "google, oidc or dev")
-    provider = cast(ProviderKind, section.choice("provider", ("google", "oidc", "dev"), ""))
-    if not provider:  # already reported; a placeholder that adds no more problems
-        return IdpConfig(provider="dev")
-    if provider in ("google", "oidc"):
-        section.need("clientId", f"the gate's OAuth client id at the {provider} provider")
-        section.need("clientSecret", f"the gate's OAuth client secret at the {provider} provider")
-    if provider == "oidc":
-        section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
-    discovery_url = section.text("discoveryUrl") or None
-    if discovery_url is not None and not (
-        is_tls_or_loopback_url(discovery_url) and discovery_url.endswith(DISCOVERY_SUFFIX)
-    ):
-        # policy: the IdP gets the client secret; only TLS, or a loopback test provider.
-        section.ctx.error(
-            section.at("discoveryUrl"),
-            f"must be an https URL ending in {DISCOVERY_SUFFIX} (http only on loopback)",
-        )
-    if provider == "dev" and base_url and not is_loopback_host(split_url(base_url).hostname or ""):
-        # policy: the dev login asks no password; it must never face a network.
-        section.ctx.error(
-            section.at("provider"),
-            "dev is a loopback-only demo login; baseURL must be on localhost, 127.0.0.1 or [::1]",
-        )
-    return IdpConfig(
-        provider=provider,
-        client_id=section.text("clientId"),
-        client_secret=section.secret("clientSecret"),
-        discovery_url=discovery_url or (GOOGLE_DISCOVERY_URL if provider == "google" else None),
-        scopes=section.text_list("scopes"),
     )
 
 

@@ -91,6 +91,8 @@ class IdpConfig:
     discovery_url: str | None = None
     # Extra scopes beyond `openid email profile`.
     scopes: tuple[str, ...] = ()
+    # The ID-token claim holding the user's address (oidc): `email`, or Entra's `upn`.
+    email_claim: str = "email"
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     if auth.idp.discovery_url:
         idp["discoveryUrl"] = auth.idp.discovery_url
     idp["scopes"] = list(auth.idp.scopes)
+    if auth.idp.provider == "oidc":
+        idp["emailClaim"] = auth.idp.email_claim
     document: dict[str, object] = {
         "kind": auth.kind,
         "idp": idp,

@@ -112,9 +112,17 @@ def verify_id_token_claims(
         raise IdTokenInvalidError("subject_missing")
 
 
-def parse_identity(claims: dict[str, object], issuer: str) -> Identity:
-    """The Identity in verified claims (OIDC Core 1.0 §5.1 standard claims, Google's `hd`)."""
-    email = claims.get("email")
+def parse_identity(
+    claims: dict[str, object], issuer: str, *, email_claim: str = "email"
+) -> Identity:
+    """The Identity in verified claims (OIDC Core 1.0 §5.1 standard claims, Google's `hd`).
+
+    `email_claim` (`idp.emailClaim`) names the claim that holds the address. `email` is
+    verified only by `email_verified: true` (OIDC Core 1.0 §5.1). Another claim (Entra's
+    `upn` or `preferred_username`) has no such flag: naming it is the operator's word that
+    the provider vouches for its domain (docs/identity-providers.md says for which).
+    """
+    email = claims.get(email_claim)
     if not isinstance(email, str) or "@" not in email:
         raise LoginRefusedError(
             "email_missing",
@@ -123,11 +131,12 @@ def parse_identity(claims: dict[str, object], issuer: str) -> Identity:
         )
     hosted_domain = claims.get("hd")
     name = claims.get("name")
+    # policy: only a JSON true counts as verified; a string "true" does not.
+    verified = claims.get("email_verified") is True if email_claim == "email" else True
     return Identity(
         subject=str(claims["sub"]),
         email=email,
-        # policy: only a JSON true counts as verified; a string "true" does not.
-        email_verified=claims.get("email_verified") is True,
+        email_verified=verified,
         hosted_domain=hosted_domain if isinstance(hosted_domain, str) and hosted_domain else None,
         name=name if isinstance(name, str) else "",
         issuer=issuer,

@@ -99,5 +99,6 @@ def build_identity_provider(
         allowed_domains=allowed_domains,
         http=http,
         extra_scopes=idp_config.scopes,
+        email_claim=idp_config.email_claim,
         clock=clock,
     )
