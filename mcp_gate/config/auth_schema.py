@@ -17,7 +17,7 @@ from mcp_gate.config.clients_schema import parse_static_clients
 from mcp_gate.config.idp_schema import parse_idp
 from mcp_gate.config.model import (
     AuthConfig,
-    ProviderKind,
+    IdpConfig,
     RedisConfig,
     Secret,
     StorageKind,
@@ -84,7 +84,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
     _check_derived(section, base_url)
     return AuthConfig(
         idp=idp,
-        allowed_domains=_domains(section, idp.provider),
+        allowed_domains=_domains(section, idp),
         allowed_origins=_origins(section),
         token_ttl_seconds=section.duration("tokenTtl", defaults.token_ttl_seconds),
         refresh_token_ttl_seconds=section.duration(
@@ -175,7 +175,7 @@ def decode_encryption_key(text: str) -> bytes | None:
     return raw if len(raw) == ENCRYPTION_KEY_BYTES else None
 
 
-def _domains(auth: Section, provider: ProviderKind) -> tuple[str, ...]:
+def _domains(auth: Section, idp: IdpConfig) -> tuple[str, ...]:
     domains = []
     for path, item in auth.items("allowedDomains"):
         text = resolve(auth.ctx, path, item)
@@ -186,7 +186,16 @@ def _domains(auth: Section, provider: ProviderKind) -> tuple[str, ...]:
             auth.ctx.error(path, f"expected a domain like example.com, got {text!r}")
         domains.append(domain)
     # policy: fail closed; without domains any account of the provider could log in.
-    if provider != "dev" and not auth.has("allowedDomains"):
+    provider = idp.provider
+    if provider == "github" and (idp.allowed_orgs or idp.allowed_teams):
+        return tuple(domains)  # membership decides; domains, when listed, narrow it
+    if provider == "github" and not auth.has("allowedDomains"):
+        auth.need(
+            "allowedDomains",
+            "the email domains allowed to log in, or idp.allowedOrgs / idp.allowedTeams: "
+            "without one any GitHub account could log in",
+        )
+    elif provider != "dev" and not auth.has("allowedDomains"):
         auth.need("allowedDomains", "the email domains allowed to log in, like [example.com]")
     elif provider != "dev" and auth.data["allowedDomains"] == []:
         auth.ctx.error(auth.at("allowedDomains"), "at least one domain is required")

@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 TransportType = Literal["stdio", "sse", "streamable-http"]
-ProviderKind = Literal["google", "oidc", "dev"]
+ProviderKind = Literal["google", "oidc", "github", "dev"]
 StorageKind = Literal["memory", "redis"]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -93,6 +93,12 @@ class IdpConfig:
     scopes: tuple[str, ...] = ()
     # The ID-token claim holding the user's address (oidc): `email`, or Entra's `upn`.
     email_claim: str = "email"
+    # github: the web and API roots (GitHub Enterprise Server: https://host, https://host/api/v3)
+    # and who may log in: members of any of these orgs or teams ("org/team-slug").
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    allowed_orgs: tuple[str, ...] = ()
+    allowed_teams: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

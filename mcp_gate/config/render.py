@@ -99,6 +99,11 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     idp["scopes"] = list(auth.idp.scopes)
     if auth.idp.provider == "oidc":
         idp["emailClaim"] = auth.idp.email_claim
+    if auth.idp.provider == "github":
+        idp["githubUrl"] = auth.idp.github_url
+        idp["githubApiUrl"] = auth.idp.github_api_url
+        idp["allowedOrgs"] = list(auth.idp.allowed_orgs)
+        idp["allowedTeams"] = list(auth.idp.allowed_teams)
     document: dict[str, object] = {
         "kind": auth.kind,
         "idp": idp,
