@@ -24,6 +24,7 @@ IDP_KEYS = (
     "provider", "clientId", "clientSecret", "discoveryUrl", "scopes", "emailClaim", *_GITHUB_KEYS
 )  # fmt: skip
 PROVIDERS = ("google", "oidc", "github", "dev")
+_PROVIDER_LIST = ", ".join(PROVIDERS[:-1]) + " or " + PROVIDERS[-1]
 GITHUB_URL = "https://github.com"
 GITHUB_API_URL = "https://api.github.com"
 # GitHub: a login or org name is alphanumeric with single hyphens, up to 39 characters; a
@@ -51,9 +52,9 @@ def parse_idp(auth: Section, base_url: str) -> IdpConfig:
             discovery_url=GOOGLE_DISCOVERY_URL,
         )
     section = auth.child("idp", IDP_KEYS)
-    if not auth.need("idp", "the provider users log in with (provider: google, oidc, github or dev)"):
+    if not auth.need("idp", f"the provider users log in with (provider: {_PROVIDER_LIST})"):
         return IdpConfig(provider="dev")
-    section.need("provider", ", ".join(PROVIDERS[:-1]) + " or " + PROVIDERS[-1])
+    section.need("provider", _PROVIDER_LIST)
     provider = cast(ProviderKind, section.choice("provider", PROVIDERS, ""))
     if not provider:  # already reported; a placeholder that adds no more problems
         return IdpConfig(provider="dev")
