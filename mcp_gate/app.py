@@ -35,13 +35,16 @@ from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
+from mcp_gate.key_sources import client_keys
 from mcp_gate.metrics import Metrics
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
+from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository, build_static_client
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
@@ -129,8 +132,19 @@ def _static_clients(auth_config: AuthConfig) -> tuple[Client, ...]:
             client.client_name,
             client.redirect_uris,
             client.client_secret.reveal() if client.client_secret is not None else None,
+            grant_types=client.grant_types,
+            has_keys=client.has_keys,
         )
         for client in auth_config.clients
+    )
+
+
+def _features(auth_config: AuthConfig) -> ServerFeatures:
+    return ServerFeatures(
+        client_credentials=any(
+            "client_credentials" in client.grant_types for client in auth_config.clients
+        ),
+        private_key_jwt=any(client.has_keys for client in auth_config.clients),
     )
 
 
@@ -166,6 +180,13 @@ def _authorization_server(
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
             ),
+            client_assertions=ClientAssertionVerifier(
+                client_keys(auth_config.clients, http),
+                store,
+                # RFC 7523 §3 item 3: the AS's issuer or its token endpoint URL.
+                audiences=frozenset({config.proxy.issuer, f"{base_url}/token"}),
+            ),
+            features=_features(auth_config),
             verifier=GateTokenVerifier(access_tokens, grants, resources),
             idp=build_identity_provider(
                 auth_config.idp,

@@ -111,14 +111,24 @@ class RedisConfig:
 class StaticClient:
     """A pre-registered OAuth client of the gate (`proxy.auth.clients[*]`).
 
-    Without a secret it is public (`token_endpoint_auth_method: none`); with one it must
-    authenticate at the token endpoint (`client_secret_basic` or `client_secret_post`).
+    Without a secret or keys it is public (`token_endpoint_auth_method: none`); with a
+    secret it authenticates at the token endpoint by `client_secret_basic` or
+    `client_secret_post`; with keys (`jwks`, a JWK Set document, or `jwks_url`) by
+    `private_key_jwt` (RFC 7523 §2.2). `client_credentials` in `grant_types` makes it a
+    machine that gets tokens without a user (RFC 6749 §4.4).
     """
 
     client_id: str
     client_name: str
     redirect_uris: tuple[str, ...]
     client_secret: Secret | None = None
+    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
+    jwks: Mapping[str, object] | None = None
+    jwks_url: str = ""
+
+    @property
+    def has_keys(self) -> bool:
+        return self.jwks is not None or bool(self.jwks_url)
 
 
 @dataclass(frozen=True)

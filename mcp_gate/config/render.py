@@ -126,13 +126,16 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
 
 
 def _static_client(client: StaticClient, show: ShowSecret) -> dict[str, object]:
-    document: dict[str, object] = {
-        "clientId": client.client_id,
-        "clientName": client.client_name,
-        "redirectUris": list(client.redirect_uris),
-    }
+    document: dict[str, object] = {"clientId": client.client_id, "clientName": client.client_name}
+    if "authorization_code" in client.grant_types:
+        document["redirectUris"] = list(client.redirect_uris)
     if client.client_secret is not None:
         document["clientSecret"] = show(client.client_secret)
+    document["grantTypes"] = list(client.grant_types)
+    if client.jwks is not None:
+        document["jwks"] = client.jwks
+    if client.jwks_url:
+        document["jwksUrl"] = client.jwks_url
     return document
 
 

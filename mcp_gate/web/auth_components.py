@@ -14,9 +14,11 @@ from mcp_gate.config.model import GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.idp.provider import IdentityProvider
 from mcp_gate.oauth.bearer import GateTokenVerifier
+from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -34,6 +36,8 @@ class AuthComponents:
     grants: GrantStore
     consent_requests: ConsentRequests
     tokens: TokenService
+    client_assertions: ClientAssertionVerifier
+    features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider
     cookies: BrowserCookies

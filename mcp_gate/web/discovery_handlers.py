@@ -18,7 +18,7 @@ _PUBLIC_JSON = {"Cache-Control": "public, max-age=300"}
 
 async def authorization_server(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
-    document = authorization_server_metadata(auth.issuer, auth.endpoint_base)
+    document = authorization_server_metadata(auth.issuer, auth.endpoint_base, auth.features)
     return web.json_response(document, headers=_PUBLIC_JSON)
 
 

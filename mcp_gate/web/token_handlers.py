@@ -59,11 +59,15 @@ async def _form(request: web.Request) -> dict[str, str]:
 async def _authenticated_client(
     request: web.Request, auth: AuthComponents, form: dict[str, str]
 ) -> Client:
-    client_id, secret, method = parse_client_credentials(request.headers.get("Authorization"), form)
-    client = await auth.clients.load(client_id)
+    credentials = parse_client_credentials(request.headers.get("Authorization"), form)
+    client = await auth.clients.load(credentials.client_id)
     if client is None:
         raise InvalidClient("unknown client")
-    authenticate_client(client, method, secret)
+    by_key = client.token_endpoint_auth_method == "private_key_jwt"  # noqa: S105 - a method
+    if credentials.assertion is not None and by_key:
+        await auth.client_assertions.verify(client.client_id, credentials.assertion)
+    else:
+        authenticate_client(client, credentials.method, credentials.secret)
     return client
 
 
@@ -72,7 +76,9 @@ async def token(request: web.Request) -> web.Response:
     form = await _form(request)
     client = await _authenticated_client(request, auth, form)
     grant_type = form.get("grant_type")
-    if grant_type == "authorization_code":
+    if grant_type == "client_credentials":
+        body = await auth.tokens.for_client(client, form.get("resource"), form.get("scope"))
+    elif grant_type == "authorization_code":
         if not form.get("code"):
             raise InvalidRequest("code is required")
         body = await auth.tokens.exchange_code(
@@ -87,7 +93,9 @@ async def token(request: web.Request) -> web.Response:
             raise InvalidRequest("refresh_token is required")
         body = await auth.tokens.refresh(client, form["refresh_token"], form.get("resource"))
     else:
-        raise UnsupportedGrantType("grant_type must be authorization_code or refresh_token")
+        raise UnsupportedGrantType(
+            "grant_type must be authorization_code, refresh_token or client_credentials"
+        )
     log.info("tokens_issued", client_id=client.client_id, grant_type=grant_type)
     return web.json_response(body, headers=_NO_STORE)
 
