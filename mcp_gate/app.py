@@ -35,7 +35,7 @@ from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
-from mcp_gate.key_sources import client_keys
+from mcp_gate.key_sources import client_keys, issuer_keys
 from mcp_gate.metrics import Metrics
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
@@ -48,6 +48,7 @@ from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
@@ -145,6 +146,7 @@ def _features(auth_config: AuthConfig) -> ServerFeatures:
             "client_credentials" in client.grant_types for client in auth_config.clients
         ),
         private_key_jwt=any(client.has_keys for client in auth_config.clients),
+        token_exchange=bool(auth_config.trusted_issuers),
     )
 
 
@@ -185,6 +187,9 @@ def _authorization_server(
                 store,
                 # RFC 7523 §3 item 3: the AS's issuer or its token endpoint URL.
                 audiences=frozenset({config.proxy.issuer, f"{base_url}/token"}),
+            ),
+            trusted_issuers=TrustedIssuers(
+                auth_config.trusted_issuers, issuer_keys(auth_config.trusted_issuers, http)
             ),
             features=_features(auth_config),
             verifier=GateTokenVerifier(access_tokens, grants, resources),

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import aiohttp
 
-from mcp_gate.config.model import StaticClient
+from mcp_gate.config.model import StaticClient, TrustedIssuer
 from mcp_gate.idp.discovery import WELL_KNOWN_SUFFIX
 from mcp_gate.idp.errors import IdpError
 from mcp_gate.idp.jwks import JwksCache
@@ -88,3 +88,15 @@ def client_keys(
         elif client.jwks_url:
             lookups[client.client_id] = keys_at_url(http, client.jwks_url)
     return lookups
+
+
+def issuer_keys(
+    issuers: Iterable[TrustedIssuer], http: aiohttp.ClientSession
+) -> dict[str, KeyLookup]:
+    """The key lookup of every trusted issuer: its `jwksUrl`, or its discovery document."""
+    return {
+        issuer.issuer: keys_at_url(http, issuer.jwks_url)
+        if issuer.jwks_url
+        else keys_of_issuer(http, issuer.issuer)
+        for issuer in issuers
+    }

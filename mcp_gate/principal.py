@@ -18,12 +18,54 @@ so no two kinds can share an id.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 PrincipalKind = Literal["user", "client", "workload", "service", "anonymous"]
 # The id prefixes of the kinds above; a workload's template may not start with one.
-RESERVED_PREFIXES = ("user:", "client:", "service:", "anonymous")
+RESERVED_PREFIXES = ("user", "client", "service", "anonymous")
+# A workload's template: a prefix of its own, then text and `{{claim}}`s.
+_TEMPLATE_PREFIX = re.compile(r"([a-z][a-z0-9-]{0,31}):")
+_PLACEHOLDER = re.compile(r"\{\{([A-Za-z0-9_.:/-]{1,64})\}\}")
+# policy: a principal reads on one log line and in a policy rule: visible characters only.
+_UNFIT = re.compile(r"[\x00-\x20\x7f-\x9f]")
+MAX_PRINCIPAL_CHARS = 256
+
+
+def principal_template_problem(template: str) -> str | None:
+    """Why `template` cannot name workloads, or None (checked when the config loads)."""
+    prefix = _TEMPLATE_PREFIX.match(template)
+    if prefix is None:
+        return "must begin with a prefix of its own, like github: (lowercase letters, digits, -)"
+    if prefix.group(1) in RESERVED_PREFIXES:
+        return f"the prefix {prefix.group(1)}: belongs to another kind of principal"
+    rest = _PLACEHOLDER.sub("", template)
+    if _UNFIT.search(rest) or "{{" in rest or "}}" in rest:
+        return "holds spaces, control characters or a malformed {{claim}}"
+    return None
+
+
+def render_principal(template: str, claims: Mapping[str, object]) -> str:
+    """The workload principal `template` names for verified `claims`.
+
+    Raises ValueError saying which claim is missing, not a string or number, or holds
+    characters a principal may not (the value itself never reaches a log or a key).
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = claims.get(name)
+        text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if not text or _UNFIT.search(text):
+            raise ValueError(f"claim {name}, which names the principal, is missing or unfit")
+        return text
+
+    principal = _PLACEHOLDER.sub(fill, template)
+    if len(principal) > MAX_PRINCIPAL_CHARS:
+        raise ValueError(f"the principal would be longer than {MAX_PRINCIPAL_CHARS} characters")
+    return principal
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Owns the meaning and checks of the `proxy.auth.*` keys, including mcp-front's `i
 `googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the clear
 errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
 `idp` (and mcp-front's flat Google keys) belongs to `idp_schema.py`, `clients`
-(pre-registered OAuth clients) to `clients_schema.py`. Reads no files, opens no connections.
+(pre-registered OAuth clients) to `clients_schema.py`, `trustedIssuers` to
+`issuers_schema.py`. Reads no files, opens no connections.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 
 from mcp_gate.config.clients_schema import parse_static_clients
 from mcp_gate.config.idp_schema import parse_idp
+from mcp_gate.config.issuers_schema import parse_trusted_issuers
 from mcp_gate.config.model import (
     AuthConfig,
     IdpConfig,
@@ -32,7 +34,7 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
-    "storage", "redis", "jwtSecret", "encryptionKey", "clients",
+    "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -95,6 +97,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         jwt_secret=jwt_secret,
         encryption_keys=keys,
         clients=parse_static_clients(section),
+        trusted_issuers=parse_trusted_issuers(section),
     )
 
 

@@ -132,6 +132,19 @@ class StaticClient:
 
 
 @dataclass(frozen=True)
+class TrustedIssuer:
+    """`proxy.auth.trustedIssuers[*]`: a workload identity issuer whose JWTs the gate
+    exchanges for its own tokens (RFC 8693). `principal` is a template of `{{claim}}`s
+    (`github:{{repository}}`); `require` maps a claim to the values it may have."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    principal: str
+    jwks_url: str = ""  # "" means: the `jwks_uri` of the issuer's discovery document
+    require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AuthConfig:
     idp: IdpConfig
     kind: Literal["oauth"] = "oauth"
@@ -146,6 +159,8 @@ class AuthConfig:
     encryption_keys: tuple[Secret, ...] = ()
     # Pre-registered clients, beside DCR and Client ID Metadata Documents.
     clients: tuple[StaticClient, ...] = ()
+    # Issuers of workload JWTs exchanged at /token (RFC 8693).
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from mcp_gate.config.model import (
     ServiceAuth,
     StaticClient,
     Templated,
+    TrustedIssuer,
     UserAuthentication,
     UserTokenTemplate,
 )
@@ -122,6 +123,21 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         document["encryptionKey"] = keys[0] if len(keys) == 1 else keys
     if auth.clients:
         document["clients"] = [_static_client(client, show) for client in auth.clients]
+    if auth.trusted_issuers:
+        document["trustedIssuers"] = [_trusted_issuer(issuer) for issuer in auth.trusted_issuers]
+    return document
+
+
+def _trusted_issuer(issuer: TrustedIssuer) -> dict[str, object]:
+    document: dict[str, object] = {
+        "issuer": issuer.issuer,
+        "audience": list(issuer.audiences),
+        "principal": issuer.principal,
+    }
+    if issuer.jwks_url:
+        document["jwksUrl"] = issuer.jwks_url
+    if issuer.require:
+        document["require"] = {claim: list(values) for claim, values in issuer.require.items()}
     return document
 
 

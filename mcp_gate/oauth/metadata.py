@@ -17,8 +17,9 @@ from typing import Any
 from mcp_gate.jwk_sets import ALGORITHM_KEY_TYPES
 from mcp_gate.oauth.resources import SCOPES_SUPPORTED
 
-# RFC 8693 §2.1: the grant type of a token exchange.
+# The grant types of a workload's JWT: RFC 8693 §2.1 token exchange, RFC 7523 §2.1.
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def authorization_server_metadata(
         grant_types.append("client_credentials")  # RFC 6749 §4.4
     if features.token_exchange:
         grant_types.append(TOKEN_EXCHANGE_GRANT)  # RFC 8693 §2.1
+        # MCP workload-identity-federation extension §Authorization Server Metadata.
+        grant_types.append(JWT_BEARER_GRANT)
     if features.private_key_jwt:
         # MCP client-credentials extension §Server Metadata Requirements; RFC 8414 §2.
         auth_methods.append("private_key_jwt")

@@ -21,6 +21,7 @@ from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
 from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.bearer_auth import ChallengeInfo
@@ -37,6 +38,7 @@ class AuthComponents:
     consent_requests: ConsentRequests
     tokens: TokenService
     client_assertions: ClientAssertionVerifier
+    trusted_issuers: TrustedIssuers
     features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider

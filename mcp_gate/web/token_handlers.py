@@ -8,13 +8,18 @@ OAuth errors become their JSON error responses in the error middleware.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from aiohttp import web
 
 from mcp_gate.appkeys import AUTH, STORE
 from mcp_gate.errors import OAuthError, UnreadableBodyError
-from mcp_gate.oauth.clients import authenticate_client, parse_client_credentials
+from mcp_gate.oauth.clients import (
+    authenticate_client,
+    has_client_credentials,
+    parse_client_credentials,
+)
 from mcp_gate.oauth.errors import (
     InvalidClient,
     InvalidClientMetadata,
@@ -22,8 +27,14 @@ from mcp_gate.oauth.errors import (
     TooManyRequests,
     UnsupportedGrantType,
 )
+from mcp_gate.oauth.metadata import TOKEN_EXCHANGE_GRANT
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.registration import register_client
+from mcp_gate.oauth.token_exchange import (
+    ACCESS_TOKEN_TYPE,
+    is_workload_grant,
+    parse_workload_request,
+)
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.request_bodies import read_form, read_json
 
@@ -71,11 +82,36 @@ async def _authenticated_client(
     return client
 
 
+async def _workload_tokens(
+    request: web.Request, auth: AuthComponents, form: dict[str, str]
+) -> dict[str, Any]:
+    """RFC 8693 token exchange or RFC 7523 §2.1 JWT bearer grant of a workload's JWT.
+
+    policy: the workload's JWT is its credential, so a client is optional (RFC 8693 §2.1
+    leaves it to the deployment); one that says who it is must prove it.
+    """
+    if not auth.trusted_issuers:
+        raise UnsupportedGrantType("this gate trusts no workload issuer (trustedIssuers)")
+    client_id = ""
+    if has_client_credentials(request.headers.get("Authorization"), form):
+        client_id = (await _authenticated_client(request, auth, form)).client_id
+    workload = parse_workload_request(form)
+    principal = await auth.trusted_issuers.accept(workload.token)
+    body = await auth.tokens.for_workload(principal, client_id, workload.resource, workload.scope)
+    if form.get("grant_type") == TOKEN_EXCHANGE_GRANT:
+        body["issued_token_type"] = ACCESS_TOKEN_TYPE  # RFC 8693 §2.2.1: REQUIRED
+    log.info("workload_token_issued", principal=principal, client_id=client_id or None)
+    return body
+
+
 async def token(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     form = await _form(request)
-    client = await _authenticated_client(request, auth, form)
     grant_type = form.get("grant_type")
+    if is_workload_grant(grant_type):
+        body = await _workload_tokens(request, auth, form)
+        return web.json_response(body, headers=_NO_STORE)
+    client = await _authenticated_client(request, auth, form)
     if grant_type == "client_credentials":
         body = await auth.tokens.for_client(client, form.get("resource"), form.get("scope"))
     elif grant_type == "authorization_code":
