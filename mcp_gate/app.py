@@ -33,6 +33,7 @@ from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import AuthConfig, GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
+from mcp_gate.crypto.digest import token_digest
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
 from mcp_gate.key_sources import client_keys, issuer_keys
@@ -44,6 +45,7 @@ from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository, build_static_client
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.introspection import IntrospectingServer, ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
@@ -147,6 +149,7 @@ def _features(auth_config: AuthConfig) -> ServerFeatures:
         ),
         private_key_jwt=any(client.has_keys for client in auth_config.clients),
         token_exchange=bool(auth_config.trusted_issuers),
+        introspection=bool(auth_config.resource_servers),
     )
 
 
@@ -159,7 +162,9 @@ def _authorization_server(
         assert auth_config is not None
         http, store = app[HTTP_CLIENT], app[STORE]
         base_url = config.proxy.base_url.rstrip("/")
-        resources = ResourceIndex(base_url, config.servers)
+        resources = ResourceIndex(
+            base_url, config.servers, (rs.resource for rs in auth_config.resource_servers)
+        )
         grants = GrantStore(store)
         secret = auth_config.jwt_secret.reveal().encode() if auth_config.jwt_secret else None
         access_tokens = AccessTokens(secret or os.urandom(32), config.proxy.issuer)
@@ -190,6 +195,12 @@ def _authorization_server(
             ),
             trusted_issuers=TrustedIssuers(
                 auth_config.trusted_issuers, issuer_keys(auth_config.trusted_issuers, http)
+            ),
+            resource_servers=ResourceServerRegistry(
+                IntrospectingServer(
+                    rs.resource, rs.client_id, token_digest(rs.client_secret.reveal())
+                )
+                for rs in auth_config.resource_servers
             ),
             features=_features(auth_config),
             verifier=GateTokenVerifier(access_tokens, grants, resources),

@@ -5,7 +5,8 @@ Owns the meaning and checks of the `proxy.auth.*` keys, including mcp-front's `i
 errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
 `idp` (and mcp-front's flat Google keys) belongs to `idp_schema.py`, `clients`
 (pre-registered OAuth clients) to `clients_schema.py`, `trustedIssuers` to
-`issuers_schema.py`. Reads no files, opens no connections.
+`issuers_schema.py`, `resourceServers` to `resource_servers_schema.py`. Reads no files,
+opens no connections.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mcp_gate.config.model import (
     Secret,
     StorageKind,
 )
+from mcp_gate.config.resource_servers_schema import parse_resource_servers
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, resolve, split_url
 
@@ -35,6 +37,7 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
     "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
+    "resourceServers",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -84,6 +87,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         section.need("jwtSecret", "storage: redis keeps tokens across restarts and replicas")
         section.need("encryptionKey", "storage: redis keeps user tokens encrypted at rest")
     _check_derived(section, base_url)
+    clients = parse_static_clients(section)
     return AuthConfig(
         idp=idp,
         allowed_domains=_domains(section, idp),
@@ -96,8 +100,9 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         redis=redis,
         jwt_secret=jwt_secret,
         encryption_keys=keys,
-        clients=parse_static_clients(section),
+        clients=clients,
         trusted_issuers=parse_trusted_issuers(section),
+        resource_servers=parse_resource_servers(section, base_url, clients),
     )
 
 

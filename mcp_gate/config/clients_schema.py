@@ -62,7 +62,7 @@ def parse_static_clients(auth: Section) -> tuple[StaticClient, ...]:
             section.need("redirectUris", "where the client may receive its authorization code")
         else:
             section.forbid(("redirectUris",), "only with grantTypes authorization_code")
-        client_id = _client_id(section)
+        client_id = parse_client_id(section)
         if client_id is not None and client_id in first_path_of:
             section.ctx.error(
                 section.at("clientId"),
@@ -74,7 +74,7 @@ def parse_static_clients(auth: Section) -> tuple[StaticClient, ...]:
             client_id=client_id or "",
             client_name=_client_name(section) or "",
             redirect_uris=_redirect_uris(section),
-            client_secret=_client_secret(section),
+            client_secret=parse_client_secret(section),
             grant_types=grant_types,
             jwks=_jwks(section),
             jwks_url=_jwks_url(section),
@@ -94,7 +94,7 @@ def _text(section: Section, key: str) -> str | None:
     return text if len(section.ctx.problems) == before else None
 
 
-def _client_id(section: Section) -> str | None:
+def parse_client_id(section: Section) -> str | None:
     client_id = _text(section, "clientId")
     if client_id is None:
         return None
@@ -153,7 +153,7 @@ def _redirect_uris(section: Section) -> tuple[str, ...]:
     return tuple(uris)
 
 
-def _client_secret(section: Section) -> Secret | None:
+def parse_client_secret(section: Section) -> Secret | None:
     secret = section.secret("clientSecret")
     if secret is None:
         return None

@@ -145,6 +145,16 @@ class TrustedIssuer:
 
 
 @dataclass(frozen=True)
+class ResourceServer:
+    """`proxy.auth.resourceServers[*]`: an MCP server elsewhere that uses the gate as its
+    authorization server, and the credentials of its RFC 7662 introspection calls."""
+
+    resource: str  # canonical (oauth/resources.py)
+    client_id: str
+    client_secret: Secret
+
+
+@dataclass(frozen=True)
 class AuthConfig:
     idp: IdpConfig
     kind: Literal["oauth"] = "oauth"
@@ -161,6 +171,8 @@ class AuthConfig:
     clients: tuple[StaticClient, ...] = ()
     # Issuers of workload JWTs exchanged at /token (RFC 8693).
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    # MCP servers elsewhere that the gate is the authorization server of.
+    resource_servers: tuple[ResourceServer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,15 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         document["clients"] = [_static_client(client, show) for client in auth.clients]
     if auth.trusted_issuers:
         document["trustedIssuers"] = [_trusted_issuer(issuer) for issuer in auth.trusted_issuers]
+    if auth.resource_servers:
+        document["resourceServers"] = [
+            {
+                "resource": rs.resource,
+                "clientId": rs.client_id,
+                "clientSecret": show(rs.client_secret),
+            }
+            for rs in auth.resource_servers
+        ]
     return document
 
 

@@ -58,6 +58,16 @@ class GateTokenVerifier:
             return None
         return principal_of(claims)
 
+    async def introspect(self, token: str, resource: str) -> AccessClaims | None:
+        """The claims of a live access token issued for exactly `resource` (RFC 7662 §2.2:
+        anything else is inactive for the resource server that asks), else None."""
+        claims = self._access.parse(token)
+        if claims is None or claims.resource != resource:
+            return None
+        if not await self._grant_alive(claims.grant_id, claims.subject):
+            return None
+        return claims
+
     async def _grant_alive(self, grant_id: str, subject: str) -> bool:
         now = self._clock()
         checked = self._alive.get(grant_id)

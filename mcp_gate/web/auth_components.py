@@ -18,6 +18,7 @@ from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.introspection import ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
@@ -39,6 +40,7 @@ class AuthComponents:
     tokens: TokenService
     client_assertions: ClientAssertionVerifier
     trusted_issuers: TrustedIssuers
+    resource_servers: ResourceServerRegistry
     features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider

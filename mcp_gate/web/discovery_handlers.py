@@ -30,7 +30,7 @@ async def protected_resource(request: web.Request) -> web.Response:
     if suffix:
         resource = f"{auth.issuer}/{suffix}"
         server = auth.resources.server_of(resource)
-        if server is None:
+        if server not in auth.resources.servers:  # an external server publishes its own
             raise web.HTTPNotFound(text="no such protected resource\n")
         canonical = canonical_uri(resource)
     elif len(auth.resources.servers) == 1:

@@ -58,6 +58,7 @@ def _add_oauth_routes(app: web.Application, base_path: str) -> None:
     app.router.add_post(f"{base_path}/oauth/dev-login", dev_login_handlers.dev_login_submit)
     app.router.add_post(f"{base_path}/token", token_handlers.token)
     app.router.add_post(f"{base_path}/revoke", token_handlers.revoke)
+    app.router.add_post(f"{base_path}/introspect", token_handlers.introspect)
     app.router.add_post(f"{base_path}/register", token_handlers.register)
     app.router.add_get(f"{base_path}{home_handlers.SIGN_IN_PATH}", home_handlers.sign_in)
     my_tokens = f"{base_path}/my/tokens"

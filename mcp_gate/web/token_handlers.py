@@ -1,4 +1,5 @@
-"""The AS's machine endpoints: /token (RFC 6749 §3.2), /revoke (RFC 7009), /register (RFC 7591).
+"""The AS's machine endpoints: /token (RFC 6749 §3.2), /revoke (RFC 7009), /register (RFC 7591),
+/introspect (RFC 7662, for `resourceServers`).
 
 Each parses the form or JSON, authenticates the client where the RFC asks, calls the
 protocol logic in `oauth/`, and renders JSON with `Cache-Control: no-store` (RFC 6749 §5.1).
@@ -27,6 +28,7 @@ from mcp_gate.oauth.errors import (
     TooManyRequests,
     UnsupportedGrantType,
 )
+from mcp_gate.oauth.introspection import introspection_response
 from mcp_gate.oauth.metadata import TOKEN_EXCHANGE_GRANT
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.registration import register_client
@@ -145,6 +147,26 @@ async def revoke(request: web.Request) -> web.Response:
     await auth.tokens.revoke(client, form["token"])
     # RFC 7009 §2.2: 200 whether or not the token was valid.
     return web.Response(status=200, headers=_NO_STORE)
+
+
+async def introspect(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    form = await _form(request)
+    try:
+        credentials = parse_client_credentials(request.headers.get("Authorization"), form)
+        server = auth.resource_servers.authenticate(credentials.client_id, credentials.secret)
+    except InvalidClient as exc:
+        # RFC 7662 §2.1: the caller MUST authenticate; RFC 6749 §5.2: 401 with a challenge.
+        return web.json_response(
+            {"error": exc.error, "error_description": exc.description},
+            status=401,
+            headers={**_NO_STORE, "WWW-Authenticate": 'Basic realm="mcp-gate"'},
+        )
+    if not form.get("token"):
+        raise InvalidRequest("token is required (RFC 7662 §2.1)")
+    claims = await auth.verifier.introspect(form["token"], server.resource)
+    log.info("token_introspected", client_id=server.client_id, active=claims is not None)
+    return web.json_response(introspection_response(claims, auth.issuer), headers=_NO_STORE)
 
 
 async def register(request: web.Request) -> web.Response:
