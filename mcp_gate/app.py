@@ -20,15 +20,19 @@ from aiohttp import web
 from mcp_gate.appkeys import (
     AUTH,
     AUTHENTICATOR,
+    BACKEND_IDENTITIES,
     BACKENDS,
     BINDINGS,
     CONFIG,
     HTTP_CLIENT,
+    IDENTITY_SIGNER,
     METRICS,
     SESSIONS,
     STANDALONE_STREAMS,
     STORE,
 )
+from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
+from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import AuthConfig, GateConfig
 from mcp_gate.cookies import BrowserCookies
@@ -92,13 +96,18 @@ def create_app(
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    signer = None
+    if auth is not None and uses_identity_jwt(config):
+        signer = build_identity_signer(auth, config.proxy.issuer)
+        app[IDENTITY_SIGNER] = signer
+    app[BACKEND_IDENTITIES] = build_backend_identities(config, signer)
     app[STANDALONE_STREAMS] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
     if config.proxy.base_url.startswith("https://"):
         app.on_response_prepare.append(strict_transport_security)
     app.on_response_prepare.append(no_sniffing)
-    add_routes(app, config.proxy.base_path, oauth=auth is not None)
+    add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
@@ -142,7 +151,7 @@ def _static_clients(auth_config: AuthConfig) -> tuple[Client, ...]:
     )
 
 
-def _features(auth_config: AuthConfig) -> ServerFeatures:
+def _features(config: GateConfig, auth_config: AuthConfig) -> ServerFeatures:
     return ServerFeatures(
         client_credentials=any(
             "client_credentials" in client.grant_types for client in auth_config.clients
@@ -150,6 +159,7 @@ def _features(auth_config: AuthConfig) -> ServerFeatures:
         private_key_jwt=any(client.has_keys for client in auth_config.clients),
         token_exchange=bool(auth_config.trusted_issuers),
         introspection=bool(auth_config.resource_servers),
+        jwks=uses_identity_jwt(config),
     )
 
 
@@ -202,7 +212,7 @@ def _authorization_server(
                 )
                 for rs in auth_config.resource_servers
             ),
-            features=_features(auth_config),
+            features=_features(config, auth_config),
             verifier=GateTokenVerifier(access_tokens, grants, resources),
             idp=build_identity_provider(
                 auth_config.idp,

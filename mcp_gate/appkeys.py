@@ -8,6 +8,8 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
+from mcp_gate.backend_identity.backend import BackendIdentity
+from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
 from mcp_gate.principal import Principal
@@ -27,6 +29,11 @@ BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
+# Each server's identity for its backend (backend_identity/backend.py), by server name;
+# only servers with an `identity` block are in it.
+BACKEND_IDENTITIES = web.AppKey("backend_identities", Mapping[str, BackendIdentity])
+# Set when a server has `identity.jwt`: its keys are published at /.well-known/jwks.json.
+IDENTITY_SIGNER = web.AppKey("identity_signer", IdentitySigner)
 # Handlers of bridged GET streams, ended at shutdown without waiting (mcp_handlers.py).
 STANDALONE_STREAMS: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("standalone_streams")
 

@@ -37,7 +37,7 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
     "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
-    "resourceServers",
+    "resourceServers", "identityKeys",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -80,7 +80,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
     jwt_secret = section.secret("jwtSecret")
     if jwt_secret is not None and len(jwt_secret.reveal().encode()) < MIN_JWT_SECRET_BYTES:
         ctx.error(section.at("jwtSecret"), f"must be at least {MIN_JWT_SECRET_BYTES} bytes long")
-    keys = _encryption_keys(section)
+    keys = _keys(section, "encryptionKey")
     if storage_kind == "redis":
         # policy: with memory storage the app may make per-process keys; Redis data outlives
         # the process and is shared by replicas, so its keys must be configured.
@@ -103,6 +103,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         clients=clients,
         trusted_issuers=parse_trusted_issuers(section),
         resource_servers=parse_resource_servers(section, base_url, clients),
+        identity_keys=_keys(section, "identityKeys"),
     )
 
 
@@ -142,17 +143,18 @@ def _redis(auth: Section, storage: StorageKind) -> RedisConfig | None:
     return RedisConfig(url=url or Secret(""), key_prefix=key_prefix)
 
 
-def _encryption_keys(auth: Section) -> tuple[Secret, ...]:
-    """`encryptionKey`: one key, or a list (rotation: the first encrypts, all decrypt).
+def _keys(auth: Section, key: str) -> tuple[Secret, ...]:
+    """`encryptionKey` or `identityKeys`: one key, or a list (rotation: the first encrypts
+    or signs, all decrypt or are published).
 
     Each key is 32 bytes given as base64 (standard or urlsafe) or as a 32-byte raw string;
     it is kept as given: `crypto.aead.decode_key` reads it with the same rules.
     """
-    raw = auth.data.get("encryptionKey")
+    raw = auth.data.get(key)
     if raw is None:
         return ()
-    path = auth.at("encryptionKey")
-    items = auth.items("encryptionKey") if isinstance(raw, list) else [(path, raw)]
+    path = auth.at(key)
+    items = auth.items(key) if isinstance(raw, list) else [(path, raw)]
     if isinstance(raw, list) and not raw:
         auth.ctx.error(path, "the list is empty")
     keys = []

@@ -173,6 +173,8 @@ class AuthConfig:
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
     # MCP servers elsewhere that the gate is the authorization server of.
     resource_servers: tuple[ResourceServer, ...] = ()
+    # Seeds of the identity JWTs' P-256 keys: the first signs, all are published.
+    identity_keys: tuple[Secret, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,26 @@ class UserAuthentication:
 
 
 @dataclass(frozen=True)
+class IdentityJwt:
+    """`identity.jwt`: a short-lived ES256 JWT naming the caller, in header `header`
+    (`Authorization` carries it as `Bearer <jwt>`), for audience `audience`."""
+
+    header: str
+    audience: str
+    ttl_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """`mcpServers.<name>.identity`: who the backend is told the caller is. Templates of
+    `{{email}}`, `{{subject}}`, `{{domain}}`, `{{groups}}`, `{{client}}`, `{{principal}}`."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    jwt: IdentityJwt | None = None
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     name: str
     transport_type: TransportType
@@ -279,6 +301,7 @@ class ServerConfig:
     options: ServerOptions = field(default_factory=ServerOptions)
     requires_user_token: bool = False
     user_authentication: UserAuthentication | None = None
+    identity: IdentityConfig | None = None
 
     @property
     def is_remote(self) -> bool:

@@ -17,6 +17,7 @@ from mcp_gate.config.load import dump_yaml
 from mcp_gate.config.model import (
     AuthConfig,
     GateConfig,
+    IdentityConfig,
     ProxyConfig,
     Secret,
     ServerConfig,
@@ -121,6 +122,8 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     keys = [show(key) for key in auth.encryption_keys]
     if keys:
         document["encryptionKey"] = keys[0] if len(keys) == 1 else keys
+    if auth.identity_keys:
+        document["identityKeys"] = [show(key) for key in auth.identity_keys]
     if auth.clients:
         document["clients"] = [_static_client(client, show) for client in auth.clients]
     if auth.trusted_issuers:
@@ -186,6 +189,23 @@ def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
     document["requiresUserToken"] = server.requires_user_token
     if server.user_authentication is not None:
         document["userAuthentication"] = _user_authentication(server.user_authentication, show)
+    if server.identity is not None:
+        document["identity"] = _identity(server.identity)
+    return document
+
+
+def _identity(identity: IdentityConfig) -> dict[str, object]:
+    document: dict[str, object] = {}
+    if identity.headers:
+        document["headers"] = dict(identity.headers)
+    if identity.env:
+        document["env"] = dict(identity.env)
+    if identity.jwt is not None:
+        document["jwt"] = {
+            "header": identity.jwt.header,
+            "ttl": format_duration(identity.jwt.ttl_seconds),
+            "audience": identity.jwt.audience,
+        }
     return document
 
 

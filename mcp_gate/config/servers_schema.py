@@ -15,6 +15,7 @@ import re
 from typing import cast
 
 from mcp_gate.config.credentials_schema import parse_service_auths, parse_user_authentication
+from mcp_gate.config.identity_schema import parse_identity
 from mcp_gate.config.model import (
     Secret,
     ServerConfig,
@@ -37,6 +38,7 @@ TRANSPORTS = ("stdio", "sse", "streamable-http")
 SERVER_KEYS = (
     "transportType", "url", "headers", "timeout", "command", "args", "env", "cwd",
     "serviceAuths", "options", "requiresUserToken", "userAuthentication", "tokenSetup",
+    "identity",
 )  # fmt: skip
 _NO_INLINE = "mcp-gate does not run inline servers; serve the tools from a stdio or HTTP MCP server"
 SERVER_UNSUPPORTED = {"inline": _NO_INLINE}
@@ -118,6 +120,14 @@ def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:
         options=_options(section),
         requires_user_token=requires_user_token,
         user_authentication=user_authentication,
+        identity=parse_identity(
+            section,
+            remote=transport != "stdio",
+            url=url,
+            headers=headers,
+            env=env,
+            has_auth=has_auth,
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from mcp_gate.web import (
 )
 
 
-def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
+def add_routes(app: web.Application, base_path: str, *, oauth: bool, jwks: bool = False) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
     app.router.add_get(f"{base_path}{home_handlers.HOME_PATH}", home_handlers.home)
@@ -30,6 +30,8 @@ def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
         app.router.add_get(base_path, home_handlers.to_home)
     if oauth:
         _add_oauth_routes(app, base_path)
+    if jwks:
+        app.router.add_get("/.well-known/jwks.json", discovery_handlers.jwks)
     mcp = f"{base_path}/{{server}}/mcp"
     app.router.add_post(mcp, mcp_handlers.handle_mcp)
     app.router.add_get(mcp, mcp_handlers.handle_mcp, allow_head=False)
