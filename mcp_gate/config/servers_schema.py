@@ -51,6 +51,7 @@ TOOL_FILTER_KEYS = ("mode", "list")
 # The gate's own first path segments (DESIGN §2); a server there would shadow a route.
 RESERVED_NAMES = frozenset(
     {".well-known", "authorize", "consent", "oauth", "token", "register", "revoke", "my"}
+    | {"introspect"}
     | {"health", "ready", "metrics", "static", "sign-in"}
 )
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
