@@ -12,6 +12,7 @@ whose `reason` names the check, never a claim's value; fetching keys is the look
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import TypeGuard
 
@@ -119,4 +120,5 @@ def audiences(claims: dict[str, object]) -> tuple[str, ...]:
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number that is a time: finite (Python's JSON reader lets NaN and 1e400 in)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -203,3 +203,15 @@ async def test_metadata_lists_the_workload_grants(exchange_gate: ExchangeGate):
     async with exchange_gate() as gate:
         metadata = (await request("GET", gate.url("/.well-known/oauth-authorization-server"))).json
     assert {TOKEN_EXCHANGE_GRANT, JWT_BEARER_GRANT} <= set(metadata["grant_types_supported"])
+
+
+async def test_subject_token_with_a_time_that_is_no_number_is_refused(
+    exchange_gate: ExchangeGate, jwt_issuer: LocalIssuer
+):
+    """RFC 7519 §2 NumericDate: NaN or infinity is no time (a JSON reader may let it in)."""
+    async with exchange_gate() as gate:
+        claims = _actions_claims(jwt_issuer, exp=float("nan"))
+        subject = jwt_issuer.sign(claims)
+        answer = await _token(gate, _exchange_form(subject, gate.url("/a/mcp")))
+    assert (answer.status, answer.error) == (400, "invalid_grant")
+    assert "exp is required" in answer.json["error_description"]
