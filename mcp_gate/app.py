@@ -17,24 +17,25 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from mcp_gate import http1
 from mcp_gate.appkeys import (
     AUTH,
     AUTHENTICATOR,
     BACKEND_IDENTITIES,
-    BACKENDS,
-    BINDINGS,
     CONFIG,
+    FRONTS,
     HTTP_CLIENT,
     IDENTITY_SIGNER,
     METRICS,
     SESSIONS,
     STANDALONE_STREAMS,
     STORE,
+    USER_CREDENTIALS,
 )
 from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
 from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
-from mcp_gate.config.model import AuthConfig, GateConfig
+from mcp_gate.config.model import AuthConfig, GateConfig, ServerConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.crypto.digest import token_digest
@@ -55,16 +56,21 @@ from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
+from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
+from mcp_gate.proxy.fronts import FrontParts, build_all_fronts
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
+from mcp_gate.proxy.user_credentials import UserCredentials
 from mcp_gate.store.factory import open_store
 from mcp_gate.store.protocols import Store
 from mcp_gate.usertokens.connections import ServiceConnections
+from mcp_gate.usertokens.lookup import UserTokenLookup, look_up_user_token
 from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 from mcp_gate.web.cors import add_cors_headers, cors_preflight
+from mcp_gate.web.mcp_auth import mcp_authentication
 from mcp_gate.web.metrics_listener import metrics_listener
 from mcp_gate.web.middlewares import (
     access_log,
@@ -74,6 +80,7 @@ from mcp_gate.web.middlewares import (
 )
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
+from mcp_gate.web.session_handlers import MY_TOKENS_PATH
 
 log = structlog.get_logger()
 
@@ -91,7 +98,7 @@ def create_app(
     if auth is not None and auth.idp.provider == "dev":
         verify_dev_provider_allowed(config.proxy.addr, config.proxy.base_url)
     app = web.Application(
-        middlewares=[access_log, cors_preflight, error_pages],
+        middlewares=[access_log, cors_preflight, error_pages, mcp_authentication],
         client_max_size=config.proxy.max_body_bytes,
     )
     app[CONFIG] = config
@@ -114,6 +121,7 @@ def create_app(
     if auth is not None:
         app.cleanup_ctx.append(_authorization_server(cimd_fetcher))
     app.cleanup_ctx.append(_sessions)
+    app.cleanup_ctx.append(_fronts)
     app.on_startup.append(_warn_open_servers)
     app.on_shutdown.append(_end_standalone_streams)
     return app
@@ -248,11 +256,6 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),
     ) as http:
         app[HTTP_CLIENT] = http
-        config = app[CONFIG]
-        app[BACKENDS] = {
-            name: Backend(server, http, config.proxy.max_message_bytes)
-            for name, server in config.servers.items()
-        }
         yield
 
 
@@ -260,12 +263,10 @@ def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[No
     async def open_it(app: web.Application) -> AsyncIterator[None]:
         if shared is not None:
             app[STORE] = shared
-            app[BINDINGS] = SessionBindings(shared)
             yield
             return
         async with open_store(app[CONFIG].proxy.auth) as store:
             app[STORE] = store
-            app[BINDINGS] = SessionBindings(store)
             yield
 
     return open_it
@@ -290,3 +291,37 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await reaper
     await registry.close_all()
+
+
+async def _fronts(app: web.Application) -> AsyncIterator[None]:
+    """Each server's fronts (proxy/fronts.py), and the lean client of the pass-throughs."""
+    config = app[CONFIG]
+    async with http1.Client(http1.PoolSettings()) as upstream_client:
+        backends = {
+            name: Backend(server, app[HTTP_CLIENT], config.proxy.max_message_bytes)
+            for name, server in config.servers.items()
+        }
+        parts = FrontParts(
+            upstream_client=upstream_client,
+            bindings=SessionBindings(app[STORE]),
+            registry=app[SESSIONS],
+            standalone_streams=app[STANDALONE_STREAMS],
+            base_path=config.proxy.base_path,
+        )
+        app[FRONTS] = build_all_fronts(backends, parts)
+        app[USER_CREDENTIALS] = _user_credentials(app)
+        yield
+
+
+def _user_credentials(app: web.Application) -> UserCredentials:
+    auth = app.get(AUTH)
+    if auth is None:  # the config allows user tokens only with logins configured
+        return UserCredentials(None, "")
+    page_url = auth.url(MY_TOKENS_PATH)
+
+    async def look_up(principal: Principal, server: ServerConfig) -> UserTokenLookup:
+        return await look_up_user_token(
+            auth.user_tokens, auth.connections, principal, server, page_url
+        )
+
+    return UserCredentials(look_up, page_url)

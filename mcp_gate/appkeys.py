@@ -13,9 +13,9 @@ from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
 from mcp_gate.principal import Principal
-from mcp_gate.proxy.backends import Backend
-from mcp_gate.proxy.bindings import SessionBindings
+from mcp_gate.proxy.fronts import ServerFronts
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
+from mcp_gate.proxy.user_credentials import UserCredentials
 from mcp_gate.store.protocols import Store
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
@@ -23,9 +23,7 @@ from mcp_gate.web.bearer_auth import Authenticator
 CONFIG = web.AppKey("config", GateConfig)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 STORE = web.AppKey("store", Store)
-BACKENDS = web.AppKey("backends", Mapping[str, Backend])
 SESSIONS = web.AppKey("sessions", SessionRegistry)
-BINDINGS = web.AppKey("bindings", SessionBindings)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
@@ -34,7 +32,13 @@ METRICS = web.AppKey("metrics", Metrics)
 BACKEND_IDENTITIES = web.AppKey("backend_identities", Mapping[str, BackendIdentity])
 # Set when a server has `identity.jwt`: its keys are published at /.well-known/jwks.json.
 IDENTITY_SIGNER = web.AppKey("identity_signer", IdentitySigner)
-# Handlers of bridged GET streams, ended at shutdown without waiting (mcp_handlers.py).
+# Each server's fronts (proxy/fronts.py), chosen at start.
+FRONTS = web.AppKey("fronts", Mapping[str, ServerFronts])
+USER_CREDENTIALS = web.AppKey("user_credentials", UserCredentials)
+# Handlers of bridged GET streams, ended at shutdown without waiting (bridged_fronts.py).
 STANDALONE_STREAMS: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("standalone_streams")
 
+# Set on MCP routes by the authentication middleware (web/mcp_auth.py).
+SERVER_NAME = web.RequestKey("server_name", str)
+SERVER_FRONTS = web.RequestKey("server_fronts", ServerFronts)
 PRINCIPAL = web.RequestKey("principal", Principal)

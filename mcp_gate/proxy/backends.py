@@ -1,43 +1,41 @@
 """A configured server as the proxy sees it: where it is, how to reach it, how to bridge it.
 
 `Backend` turns a `ServerConfig` into upstream URLs and headers for one principal (filling
-`$userToken` templates), relays the backend's responses to pass-through clients within the
-server's timeout and `proxy.maxMessageSize`, and opens message-level channels for bridged
-sessions. It holds
-no per-request state; its one piece of live state is the filtered legacy SSE streams this
-process relays for the server (`legacy_sse.FilteredStream`, by session query), where the
-gate puts its answers to filtered tool calls.
+`$userToken` templates; a server without templates renders them once, at start) and opens
+message-level channels for bridged sessions. It is a view of the config: it holds no live
+state (the fronts own their streams and sessions, fronts.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import web
 
-from mcp_gate.config.model import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig
+from mcp_gate.config.model import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig, UserTokenTemplate
 from mcp_gate.proxy.channels import Channel
 from mcp_gate.proxy.credentials import render_mapping, render_url, render_value
 from mcp_gate.proxy.http_channels import SseChannel, StreamableHttpChannel
 from mcp_gate.proxy.stdio import StdioChannel
-from mcp_gate.proxy.upstream import relay_response
-
-if TYPE_CHECKING:
-    from mcp_gate.proxy.legacy_sse import FilteredStream
 
 
 @dataclass(frozen=True)
 class Backend:
     config: ServerConfig
+    # The aiohttp client of bridged remote channels (the pass-through has its own, http1).
     http: aiohttp.ClientSession
     # `proxy.maxMessageSize`: the most the gate reads of one message from this backend.
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    legacy_streams: dict[str, FilteredStream] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _static_headers: dict[str, str] | None = field(init=False, default=None, repr=False)
+    _static_url: str | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Rendered once when nothing in them depends on the caller (the common case).
+        if not any(isinstance(v, UserTokenTemplate) for v in self.config.headers.values()):
+            object.__setattr__(self, "_static_headers", self.headers())
+        url = self.config.url
+        if url is not None and not isinstance(url, UserTokenTemplate):
+            object.__setattr__(self, "_static_url", self.url())
 
     @property
     def name(self) -> str:
@@ -47,28 +45,20 @@ class Backend:
     def transport(self) -> str:
         return self.config.transport_type
 
+    @property
+    def timeout_seconds(self) -> float:
+        return self.config.timeout_seconds
+
     def url(self, user_token: str | None = None) -> str:
+        if self._static_url is not None:
+            return self._static_url
         assert self.config.url is not None, "remote servers always have a url"
         return render_url(self.config.url, self.name, user_token)
 
     def headers(self, user_token: str | None = None) -> dict[str, str]:
+        if self._static_headers is not None:
+            return self._static_headers
         return render_mapping(self.config.headers, self.name, user_token)
-
-    async def relay(
-        self,
-        request: web.Request,
-        upstream: aiohttp.ClientResponse,
-        rewrite_chunks: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = None,
-    ) -> web.StreamResponse:
-        """Relay one response of this backend to the client (`upstream.relay_response`)."""
-        return await relay_response(
-            request,
-            upstream,
-            self.name,
-            self.config.timeout_seconds,
-            max_body_bytes=self.max_message_bytes,
-            rewrite_chunks=rewrite_chunks,
-        )
 
     async def open_channel(self, user_token: str | None = None) -> Channel:
         """A message-level channel to a fresh backend session (for bridged fronts)."""

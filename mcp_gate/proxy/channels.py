@@ -3,7 +3,8 @@
 A `Channel` carries JSON-RPC messages to a backend and yields the backend's messages, with
 no HTTP left in sight. Bridged sessions (a front whose transport differs from the
 backend's, and stdio children) talk to backends only through this interface; same-transport
-traffic never comes here, it stays a byte pass-through (`passthrough.py`, `legacy_sse.py`).
+traffic never comes here, it stays a byte pass-through (`streamable_passthrough.py`,
+`legacy_passthrough.py`).
 
 This module holds the interface and what every channel shares: the inbox the backend's
 messages wait in, and, for the remote channels (`http_channels.py`), the reading of an SSE

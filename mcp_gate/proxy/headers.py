@@ -37,6 +37,8 @@ _FORWARDED_RESPONSE_HEADERS = frozenset(
     h.lower()
     for h in (
         "Content-Type",
+        # The gate asks for `identity`; a backend that compresses anyway must say so.
+        "Content-Encoding",
         "Mcp-Session-Id",
         "MCP-Protocol-Version",
         "Cache-Control",

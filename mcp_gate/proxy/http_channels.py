@@ -7,13 +7,16 @@
   the URL to POST messages to.
 Like the pass-through, a channel follows no redirect (a redirect is a refusal), sends
 nothing to an `endpoint` on another origin (`origins.resolve_endpoint`), and reads at most
-`proxy.maxMessageSize` of one message: an SSE event, or a JSON body (`upstream.read_body`).
+`proxy.maxMessageSize` of one message: an SSE event, or a JSON body (`read_body`).
+Bridged channels use the aiohttp client (one session per backend session, both directions
+at once); the lean client (`mcp_gate.http1`) is the pass-through's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from typing import Any
 
 import aiohttp
@@ -25,9 +28,41 @@ from mcp_gate.proxy.channels import ChannelClosedError, HttpChannelBase
 from mcp_gate.proxy.headers import PROTOCOL_VERSION_HEADER, SESSION_HEADER, is_event_stream
 from mcp_gate.proxy.origins import resolve_endpoint
 from mcp_gate.proxy.sse import EventTooLargeError, SseEvent, SseParser
-from mcp_gate.proxy.upstream import BodyTooLargeError, read_body, request_body
 
 log = structlog.get_logger()
+
+# aiohttp writes a bytes body in one go and warns above 1 MiB; a file-like body is
+# written in chunks, yielding to the event loop between them.
+_CHUNKED_BODY_BYTES = 1024 * 1024
+
+
+def request_body(body: bytes) -> bytes | io.BytesIO:
+    """The body as aiohttp should send it: large ones as a stream (still with a length)."""
+    return io.BytesIO(body) if len(body) > _CHUNKED_BODY_BYTES else body
+
+
+class BodyTooLargeError(Exception):
+    """A backend's response body is larger than the gate reads."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(f"response body exceeds {limit_bytes} bytes")
+
+
+async def read_body(upstream: aiohttp.ClientResponse, limit_bytes: int) -> bytes:
+    """The whole body, or BodyTooLargeError as soon as it passes `limit_bytes`."""
+    declared = upstream.content_length
+    if declared is not None and declared > limit_bytes:
+        raise BodyTooLargeError(limit_bytes)
+    if declared is not None:
+        return await upstream.read()  # aiohttp reads no more than the declared length
+    body = bytearray()
+    async for chunk in upstream.content.iter_any():
+        body += chunk
+        if len(body) > limit_bytes:
+            raise BodyTooLargeError(limit_bytes)
+    return bytes(body)
+
 
 # Closing a backend session is a courtesy; never hold shutdown on it.
 CLOSE_TIMEOUT_SECONDS = 2.0

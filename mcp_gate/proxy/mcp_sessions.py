@@ -68,7 +68,7 @@ class McpSession:
         self.principal = principal
         self.channel = channel
         # Fingerprint of the user token the backend was opened with ("" for none): a
-        # request carrying another token closes the session (web/mcp_user_tokens.py).
+        # request carrying another token closes the session (bridged_fronts.py).
         self.credential = credential
         channel.session_label = self.id[:8]
         self._clock = clock

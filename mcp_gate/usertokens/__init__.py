@@ -5,5 +5,6 @@
 - `service_oauth.py`: the gate as an OAuth client of a service (`userAuthentication: oauth`);
 - `connections.py`: connecting a service, and keeping its access token fresh;
 - `lookup.py`: the token a request to a server carries for its user.
-The browser page is `web/my_tokens_handlers.py`; the injection, `web/mcp_user_tokens.py`.
+The browser page is `web/my_tokens_handlers.py`; the injection,
+`proxy/user_credentials.py` (and the fronts that use it).
 """

@@ -20,7 +20,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mcp_gate.appkeys import METRICS
+from mcp_gate.appkeys import METRICS, PRINCIPAL, SERVER_NAME
 from mcp_gate.errors import (
     BackendError,
     OAuthError,
@@ -31,7 +31,6 @@ from mcp_gate.idp.errors import IdpError
 
 log = structlog.get_logger()
 
-SERVER_NAME = web.RequestKey("server_name", str)
 # policy: a year, the value HSTS preload lists ask for, and every subdomain: the gate's
 # host serves nothing that needs plain http.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
@@ -61,6 +60,7 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         request.app[METRICS].observe_request(route, request.method, status, elapsed)
+        principal = request.get(PRINCIPAL)
         log.info(
             "request_finished",
             method=request.method,
@@ -68,6 +68,7 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
             status=status,
             duration_ms=round(elapsed * 1000, 2),
             server=request.get(SERVER_NAME),
+            principal=principal.id if principal is not None else None,
         )
 
 

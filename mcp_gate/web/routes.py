@@ -32,12 +32,14 @@ def add_routes(app: web.Application, base_path: str, *, oauth: bool, jwks: bool 
         _add_oauth_routes(app, base_path)
     if jwks:
         app.router.add_get("/.well-known/jwks.json", discovery_handlers.jwks)
+    # Named `mcp-*`: the authentication middleware acts on these routes (mcp_auth.py).
     mcp = f"{base_path}/{{server}}/mcp"
-    app.router.add_post(mcp, mcp_handlers.handle_mcp)
-    app.router.add_get(mcp, mcp_handlers.handle_mcp, allow_head=False)
-    app.router.add_delete(mcp, mcp_handlers.handle_mcp)
-    app.router.add_get(f"{base_path}/{{server}}/sse", mcp_handlers.handle_sse, allow_head=False)
-    app.router.add_post(f"{base_path}/{{server}}/message", mcp_handlers.handle_message)
+    app.router.add_post(mcp, mcp_handlers.handle_mcp, name="mcp-post")
+    app.router.add_get(mcp, mcp_handlers.handle_mcp, allow_head=False, name="mcp-get")
+    app.router.add_delete(mcp, mcp_handlers.handle_mcp, name="mcp-delete")
+    sse, message = f"{base_path}/{{server}}/sse", f"{base_path}/{{server}}/message"
+    app.router.add_get(sse, mcp_handlers.handle_sse, allow_head=False, name="mcp-sse")
+    app.router.add_post(message, mcp_handlers.handle_message, name="mcp-message")
 
 
 def _add_oauth_routes(app: web.Application, base_path: str) -> None:

@@ -175,7 +175,7 @@ async def test_a_json_body_over_the_cap_is_a_502_on_the_passthrough(
         got, body = await _post(http, f"{small_cap_gate}/go/mcp", call)
     assert got == status
     if status == 502:
-        assert body.startswith(b"502 Bad Gateway: backend 'go' response body exceeds 65536 bytes")
+        assert body.startswith(b"502 Bad Gateway: backend 'go' response body over 65536 bytes")
 
 
 async def test_a_json_body_over_the_cap_is_an_error_for_its_request_on_a_bridged_session(

@@ -11,7 +11,7 @@ import pytest
 
 from mcp_gate.appkeys import AUTH
 from mcp_gate.config.model import UserTokenTemplate
-from mcp_gate.web.mcp_user_tokens import USER_TOKEN_UNAVAILABLE
+from mcp_gate.proxy.user_credentials import USER_TOKEN_UNAVAILABLE
 from tests.fixtures.gate import RunningGate
 from tests.fixtures.oidc_provider import OidcTestProvider
 from tests.fixtures.stdio_backends import RawLegacySession
@@ -119,8 +119,9 @@ async def test_token_in_the_url_template_is_filled_per_request(oauth_gate_factor
          "/t/x%2F..%2F..%2Fadmin%2Fdelete-all%3F/mcp?scope=readonly"),
         ("/mcp?key={{token}}&scope=readonly", "a&scope=admin#frag",
          "/mcp?key=a%26scope%3Dadmin%23frag&scope=readonly"),
-        # RFC 3986 §3.3: `@` and `:` are plain characters in a path, sent as they are.
-        ("/t/{{token}}/mcp", "@evil.test:80/x", "/t/@evil.test:80%2Fx/mcp"),
+        # Every byte of the token but the unreserved ones is percent-encoded, `@` and `:`
+        # too (RFC 3986 §2.1; equivalent to them in a path, §6.2.2.2).
+        ("/t/{{token}}/mcp", "@evil.test:80/x", "/t/%40evil.test%3A80%2Fx/mcp"),
     ],
     ids=["path", "query", "at-sign"],
 )  # fmt: skip

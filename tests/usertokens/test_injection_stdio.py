@@ -9,7 +9,7 @@ import aiohttp
 
 from mcp_gate.appkeys import AUTH
 from mcp_gate.config.model import ServerConfig, UserAuthentication, UserTokenTemplate
-from mcp_gate.web.mcp_user_tokens import USER_TOKEN_UNAVAILABLE
+from mcp_gate.proxy.user_credentials import USER_TOKEN_UNAVAILABLE
 from tests.fixtures.mcp_servers import py_stdio_command
 from tests.fixtures.process_table import environ_of, gate_children, is_gone, wait_until
 from tests.fixtures.stdio_backends import RawSession

@@ -1,37 +1,38 @@
 """The calling user's token on an MCP request: found, or the request refused before the backend.
 
-For a server that needs a user token (usertokens/lookup.py), every MCP request looks up
-its user's token: a remote backend gets it in its `url` and `headers` on each request; a
-bridged session (a stdio child, whose `env` and `args` are filled at start, or a bridged
-remote channel) keeps the fingerprint of the token it was opened with, and a request that
-finds the user's token changed closes that session first, so the client gets 404 and
+For a server that needs a user token (usertokens/lookup.py), every MCP request carries its
+user's token (`UserCredential`): a remote backend gets it in its `url` and `headers` on each
+request; a bridged session (a stdio child, whose `env` and `args` are filled at start, or a
+bridged remote channel) keeps the fingerprint of the token it was opened with, and a request
+that finds the user's token changed closes that session first, so the client gets 404 and
 opens a fresh one with the new token (MCP transports §Session Management).
 
-Without a token the backend is never contacted (issue 5 §4): each JSON-RPC request gets a
-JSON-RPC error whose message says what to do and carries the full /my/tokens URL — in an
-HTTP 200 JSON body on the streamable front, or on the stream of a gate-made session on the
-legacy front (`RefusingChannel`, which answers every request itself).
+Without a token the backend is never contacted: each JSON-RPC request gets a JSON-RPC
+error whose message says what to do and carries the full /my/tokens URL — in an HTTP 200
+JSON body on the streamable front (`refuse_messages`), or on the stream of a gate-made
+session on the legacy front (`RefusingChannel`, which answers every request itself).
+Knows nothing of where tokens are stored: `UserCredentials` is given the lookup.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH
+from mcp_gate.config.model import ServerConfig
 from mcp_gate.jsonrpc import Message, dumps, error_response, is_request
 from mcp_gate.principal import Principal
-from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.channels import ChannelClosedError
-from mcp_gate.proxy.mcp_sessions import SessionRegistry
-from mcp_gate.usertokens.lookup import look_up_user_token, needs_user_token
+from mcp_gate.usertokens.lookup import UserTokenLookup, needs_user_token
 from mcp_gate.usertokens.store import token_fingerprint
 
 # policy: a code of JSON-RPC 2.0 §5.1's implementation-defined server-error range.
 USER_TOKEN_UNAVAILABLE = -32001
-MY_TOKENS_PATH = "/my/tokens"
+
+LookUp = Callable[[Principal, ServerConfig], Awaitable[UserTokenLookup]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class UserCredential:
     token: str | None = field(default=None, repr=False)
     # Why there is none, for the user; set when needed and missing.
     problem: str | None = None
+    # Where the user sets it (the error's `data.url`).
+    page_url: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -52,29 +55,27 @@ class UserCredential:
 NOT_NEEDED = UserCredential()
 
 
-async def user_credential(
-    request: web.Request, backend: Backend, principal: Principal
-) -> UserCredential:
-    if not needs_user_token(backend.config):
-        return NOT_NEEDED
-    auth = request.app[AUTH]  # the config allows user tokens only with logins configured
-    page_url = auth.url(MY_TOKENS_PATH)
-    found = await look_up_user_token(
-        auth.user_tokens, auth.connections, principal, backend.config, page_url
-    )
-    return UserCredential(True, found.token, found.problem)
+class UserCredentials:
+    """Finds the credential of each request; servers without user tokens cost nothing."""
 
+    def __init__(self, look_up: LookUp | None, page_url: str) -> None:
+        self._look_up = look_up
+        self._page_url = page_url
 
-def _error_data(request: web.Request) -> dict[str, str]:
-    return {"url": request.app[AUTH].url(MY_TOKENS_PATH)}
+    async def for_request(self, principal: Principal, server: ServerConfig) -> UserCredential:
+        if self._look_up is None or not needs_user_token(server):
+            return NOT_NEEDED
+        found = await self._look_up(principal, server)
+        return UserCredential(True, found.token, found.problem, self._page_url)
 
 
 def refuse_messages(
-    request: web.Request, messages: list[Message] | None, is_batch: bool, problem: str
+    credential: UserCredential, messages: list[Message] | None, is_batch: bool
 ) -> web.Response:
     """The gate's answer in the backend's place: an error for each request (HTTP 200), or
     202 when the body holds no request; 400 for a GET or DELETE, which carry none."""
-    data = _error_data(request)
+    problem = credential.problem or ""
+    data = {"url": credential.page_url}
     if messages is None:
         error = error_response(None, USER_TOKEN_UNAVAILABLE, problem, data)
         return web.Response(status=400, body=dumps(error), content_type="application/json")
@@ -89,25 +90,12 @@ def refuse_messages(
     return web.Response(body=body, content_type="application/json")
 
 
-async def close_if_stale(
-    registry: SessionRegistry,
-    session_id: str | None,
-    principal: Principal,
-    server: str,
-    credential: UserCredential,
-) -> None:
-    """Close the named bridged session if it was opened with another token than now."""
-    session = registry.find(session_id, principal, server) if session_id else None
-    if session is not None and session.credential != credential.fingerprint:
-        await registry.close(session.id, "user token changed")
-
-
 class RefusingChannel:
     """A bridged backend that is not there: every request gets the user-token error."""
 
-    def __init__(self, problem: str, data: dict[str, str]) -> None:
-        self._problem = problem
-        self._data = data
+    def __init__(self, credential: UserCredential) -> None:
+        self._problem = credential.problem or ""
+        self._data = {"url": credential.page_url}
         self._inbox: asyncio.Queue[Message | None] = asyncio.Queue()
         self.session_label = "-"
 
@@ -124,7 +112,3 @@ class RefusingChannel:
 
     async def aclose(self) -> None:
         self._inbox.put_nowait(None)
-
-
-def refusing_channel(request: web.Request, problem: str) -> RefusingChannel:
-    return RefusingChannel(problem, _error_data(request))

@@ -1,0 +1,248 @@
+"""Both MCP HTTP fronts over a bridged session (`mcp_sessions.McpSession`).
+
+Used when the client's transport is not the backend's (streamable client → legacy SSE
+backend, legacy client → streamable backend) and for stdio children. The gate terminates
+the MCP session here, so it follows the server side of the transport specs:
+
+- Streamable HTTP (MCP 2025-11-25 transports §Streamable HTTP): `initialize` without a
+  session opens one and its response carries the gate-minted `Mcp-Session-Id`; requests are
+  answered on an SSE stream when the client accepts one (so progress and server requests
+  can ride along), else as JSON; notifications and responses get 202; GET opens the
+  standalone stream (one at a time, 409 otherwise); DELETE ends the session.
+- HTTP+SSE (MCP 2024-11-05): GET opens the session and its stream, whose first event names
+  `/<name>/message?sessionId=…`; POSTs there answer 202 and replies ride the stream.
+
+A session keeps the fingerprint of the user token its backend was opened with: a request
+that brings another (the user replaced it) closes the session first, so the client gets
+404 and opens a fresh one with the new token. A user without the token the server needs
+gets a session whose channel answers every request with the /my/tokens error
+(`RefusingChannel`): the backend is never started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+from aiohttp import web
+
+from mcp_gate.jsonrpc import (
+    HANDSHAKE_PROTOCOL_VERSIONS,
+    INVALID_REQUEST,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    dumps,
+)
+from mcp_gate.proxy.backends import Backend
+from mcp_gate.proxy.call import McpCall
+from mcp_gate.proxy.channels import Channel
+from mcp_gate.proxy.client_streams import ClientStream
+from mcp_gate.proxy.headers import (
+    PROTOCOL_VERSION_HEADER,
+    SESSION_HEADER,
+    add_event_stream_headers,
+)
+from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
+from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
+from mcp_gate.proxy.sse import KEEPALIVE, encode_event
+from mcp_gate.proxy.user_credentials import RefusingChannel, refuse_messages
+
+# policy: a comment line this often keeps idle streams alive through proxies and NATs.
+KEEPALIVE_SECONDS = 25.0
+
+
+def _accepts_event_stream(request: web.Request) -> bool:
+    return "text/event-stream" in request.headers.get("Accept", "")
+
+
+async def _stream_messages(
+    request: web.Request,
+    stream: ClientStream,
+    headers: dict[str, str],
+    first_event: bytes | None = None,
+) -> web.StreamResponse:
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_type = "text/event-stream"
+    add_event_stream_headers(response.headers)
+    await response.prepare(request)
+    with contextlib.suppress(ConnectionResetError):
+        if first_event is not None:
+            await response.write(first_event)
+        async for message in stream.messages(KEEPALIVE_SECONDS):
+            if message is None:
+                await response.write(KEEPALIVE)
+            else:
+                await response.write(encode_event(dumps(message), event="message"))
+    return response
+
+
+class BridgedSessions:
+    """What both bridged fronts of one server share: the registry, the channel to open."""
+
+    def __init__(self, backend: Backend, registry: SessionRegistry) -> None:
+        self.backend = backend
+        self.registry = registry
+
+    async def open(self, call: McpCall) -> McpSession:
+        """A new session for the caller; SessionLimitError at `maxPerUser`."""
+        credential = call.credential
+
+        async def open_channel() -> Channel:
+            if credential.problem is not None:
+                return RefusingChannel(credential)
+            return await self.backend.open_channel(credential.token)
+
+        return await self.registry.open_session(
+            self.backend.name,
+            call.principal,
+            open_channel,
+            self.backend.config.options.tool_filter,
+            credential.fingerprint,
+        )
+
+    async def find(self, call: McpCall, session_id: str) -> McpSession | None:
+        """The caller's live session of this server; a session opened with another user
+        token than the request brings is closed first (and so not found)."""
+        session = self.registry.find(session_id, call.principal, self.backend.name)
+        if session is None:
+            return None
+        if call.credential.needed and session.credential != call.credential.fingerprint:
+            await self.registry.close(session.id, "user token changed")
+            return None
+        return session
+
+
+class BridgedStreamable:
+    """The streamable front of a server it bridges (stdio, or a legacy SSE backend)."""
+
+    def __init__(
+        self, sessions: BridgedSessions, standalone_streams: set[asyncio.Task[object]]
+    ) -> None:
+        self._sessions = sessions
+        # Handlers of GET streams, ended at once at shutdown (no response rides them).
+        self._standalone_streams = standalone_streams
+
+    async def post(self, call: McpCall) -> web.StreamResponse:
+        assert call.messages is not None
+        if call.credential.problem is not None:
+            return await self._refuse(call)
+        request = call.request
+        session_id = call.session_id
+        if session_id is None:
+            if not any(m.get("method") == "initialize" for m in call.messages):
+                # MCP 2026-07-28 versioning: this reply makes a modern client fall back to
+                # the `initialize` handshake, which is all a bridged backend speaks.
+                return jsonrpc_error(
+                    400,
+                    UNSUPPORTED_PROTOCOL_VERSION,
+                    "This server needs a session: send initialize first",
+                    data={
+                        "supported": list(HANDSHAKE_PROTOCOL_VERSIONS),
+                        "requested": request.headers.get(PROTOCOL_VERSION_HEADER),
+                    },
+                )
+            session = await self._sessions.open(call)
+        else:
+            found = await self._sessions.find(call, session_id)
+            if found is None:
+                return session_not_found()
+            session = found
+        headers = {SESSION_HEADER: session.id}
+        as_stream = _accepts_event_stream(request)
+        stream = await session.send(call.messages, "stream" if as_stream else "json")
+        if stream is None:
+            return web.Response(status=202, headers=headers)
+        try:
+            if as_stream:
+                return await _stream_messages(request, stream, headers)
+            replies = [m async for m in stream.messages() if m is not None]
+        finally:
+            session.close_stream(stream)
+        body = dumps(replies if call.is_batch else replies[0]) if replies else b""
+        return web.Response(body=body, content_type="application/json", headers=headers)
+
+    async def get(self, call: McpCall) -> web.StreamResponse:
+        if call.credential.problem is not None:
+            return await self._refuse(call)
+        session = await self._from_header(call)
+        if isinstance(session, web.Response):
+            return session
+        if not _accepts_event_stream(call.request):
+            return jsonrpc_error(406, INVALID_REQUEST, "Not Acceptable: use text/event-stream")
+        if session.has_standalone_stream():
+            # MCP transports: one standalone stream per session.
+            return jsonrpc_error(409, INVALID_REQUEST, "Conflict: a stream is already open")
+        stream = session.open_standalone_stream()
+        try:
+            with self._cut_at_shutdown():
+                return await _stream_messages(call.request, stream, {SESSION_HEADER: session.id})
+        finally:
+            session.close_stream(stream)
+
+    async def delete(self, call: McpCall) -> web.StreamResponse:
+        if call.credential.problem is not None:
+            return await self._refuse(call)
+        session = await self._from_header(call)
+        if isinstance(session, web.Response):
+            return session
+        await self._sessions.registry.close(session.id, "deleted by client")
+        return web.Response(status=200)
+
+    async def _refuse(self, call: McpCall) -> web.Response:
+        """The user-token error in the backend's place; a session opened with the token
+        the user no longer has ends first (its child must not outlive the token)."""
+        if call.session_id is not None:
+            await self._sessions.find(call, call.session_id)
+        return refuse_messages(call.credential, call.messages, call.is_batch)
+
+    async def _from_header(self, call: McpCall) -> McpSession | web.Response:
+        session_id = call.session_id
+        if session_id is None:
+            return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id")
+        return await self._sessions.find(call, session_id) or session_not_found()
+
+    @contextlib.contextmanager
+    def _cut_at_shutdown(self) -> Iterator[None]:
+        """Registers this handler as one shutdown may end at once, without the grace.
+
+        Only the GET stream of a bridged session qualifies: the gate routes no response
+        onto it, so nothing in flight is lost, and ending it lets the session's child stop.
+        Other streams may carry responses and drain for the grace period instead."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._standalone_streams.add(task)
+        try:
+            yield
+        finally:
+            self._standalone_streams.discard(task)
+
+
+class BridgedLegacy:
+    """The legacy HTTP+SSE front of a server it bridges (stdio, or a streamable backend),
+    and of any server for a user without the token it needs."""
+
+    def __init__(self, sessions: BridgedSessions, message_path: str) -> None:
+        self._sessions = sessions
+        self._message_path = message_path
+
+    async def open_stream(self, call: McpCall) -> web.StreamResponse:
+        registry = self._sessions.registry
+        session = await self._sessions.open(call)
+        stream = session.open_standalone_stream()
+        endpoint = encode_event(f"{self._message_path}?sessionId={session.id}", event="endpoint")
+        try:
+            return await _stream_messages(call.request, stream, {}, first_event=endpoint)
+        finally:
+            # The legacy session lives exactly as long as its stream.
+            await registry.close(session.id, "stream closed")
+
+    async def message(self, call: McpCall) -> web.StreamResponse:
+        assert call.messages is not None
+        session_id = call.legacy_session_id
+        if not session_id:
+            return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: missing sessionId")
+        session = await self._sessions.find(call, session_id)
+        if session is None:
+            return session_not_found()
+        await session.send(call.messages, "standalone")
+        return web.Response(status=202, text="Accepted")

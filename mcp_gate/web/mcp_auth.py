@@ -1,0 +1,56 @@
+"""Authentication of the MCP routes, as a middleware: who calls which server, or a refusal.
+
+On `/<name>/mcp`, `/<name>/sse` and `/<name>/message` (routes named `mcp-*`, routes.py),
+before any handler runs: the server must exist (404), a present `Origin` must be the gate's
+or an allowed one (MCP transports §Security Warning: servers MUST validate Origin; 403),
+the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
+RFC 9728 challenge), and at most one `Mcp-Session-Id` may come (only the first would be
+checked for ownership). What passes is put on the request: the server's fronts
+(`SERVER_FRONTS`) and the principal (`PRINCIPAL`), which the handlers and the access log
+read. Other routes pass through untouched.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mcp_gate.appkeys import AUTHENTICATOR, CONFIG, FRONTS, PRINCIPAL, SERVER_FRONTS, SERVER_NAME
+from mcp_gate.jsonrpc import INVALID_REQUEST
+from mcp_gate.proxy.headers import SESSION_HEADER
+from mcp_gate.proxy.responses import jsonrpc_error
+from mcp_gate.web.bearer_auth import Unauthorized
+
+MCP_ROUTE_PREFIX = "mcp-"
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # native and CLI clients send none
+    config = request.app[CONFIG]
+    allowed = config.proxy.auth.allowed_origins if config.proxy.auth else ()
+    return origin.rstrip("/") == config.proxy.issuer or origin in allowed
+
+
+@web.middleware
+async def mcp_authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route_name = request.match_info.route.name
+    if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
+        return await handler(request)
+    name = request.match_info["server"]
+    fronts = request.app[FRONTS].get(name)
+    if fronts is None:
+        return jsonrpc_error(404, INVALID_REQUEST, f"Unknown server {name!r}")
+    request[SERVER_NAME] = name
+    if not _origin_allowed(request):
+        return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: origin not allowed")
+    try:
+        principal = await request.app[AUTHENTICATOR].authenticate(request, fronts.backend.config)
+    except Unauthorized as exc:
+        return exc.to_response()
+    if len(request.headers.getall(SESSION_HEADER, ())) > 1:
+        return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
+    request[SERVER_FRONTS] = fronts
+    request[PRINCIPAL] = principal
+    return await handler(request)
