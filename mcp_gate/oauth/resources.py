@@ -83,9 +83,10 @@ class ResourceIndex:
             if len(self.servers) == 1:
                 only = next(iter(self.servers.values()))
                 return only.mcp, only.server
+            examples = [r.mcp for r in self.servers.values()] or sorted(self.external)
             raise InvalidTarget(
-                "this gate protects several servers: send the resource parameter "
-                "(RFC 8707) naming one, e.g. " + next(iter(self.servers.values())).mcp
+                "send the resource parameter (RFC 8707) naming the server, e.g. "
+                + (examples[0] if examples else "its MCP endpoint URL")
             )
         canonical = canonical_uri(resource)
         server = self._by_uri.get(canonical)

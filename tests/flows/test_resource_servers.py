@@ -152,3 +152,16 @@ async def test_machine_gets_a_token_for_the_external_resource(rs_gate):
     assert answer.json["sub"] == "ci-bot"
     assert answer.json["principal_kind"] == "client"
     assert metadata["introspection_endpoint"] == gate.url("/introspect")
+
+
+async def test_gate_serving_only_other_servers_asks_for_the_resource(oauth_gate_factory):
+    """RFC 8707 §2: without a default server, a token request must name its resource."""
+    async with oauth_gate_factory({}, resource_servers=RESOURCE_SERVERS, clients=(CI_BOT,)) as gate:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": "ci-bot",
+            "client_secret": BOT_SECRET,
+        }
+        answer = await request("POST", gate.url("/token"), data=form)
+    assert (answer.status, answer.error) == (400, "invalid_target")
+    assert "e.g. https://" in answer.json["error_description"]
