@@ -26,6 +26,7 @@ from mcp_gate.appkeys import (
     FRONTS,
     HTTP_CLIENT,
     IDENTITY_SIGNER,
+    IN_FLIGHT,
     METRICS,
     SESSIONS,
     STANDALONE_STREAMS,
@@ -109,6 +110,7 @@ def create_app(
         app[IDENTITY_SIGNER] = signer
     app[BACKEND_IDENTITIES] = build_backend_identities(config, signer)
     app[STANDALONE_STREAMS] = set()
+    app[IN_FLIGHT] = set()
     app[AUTHENTICATOR] = Authenticator()
     app.on_response_prepare.append(add_cors_headers)
     if config.proxy.base_url.startswith("https://"):
@@ -128,8 +130,9 @@ def create_app(
 
 
 async def _end_standalone_streams(app: web.Application) -> None:
-    """Shutdown: bridged GET streams (no response rides them) end now; the rest drain."""
-    streams: set[asyncio.Task[object]] = app[STANDALONE_STREAMS]
+    """Shutdown: bridged GET streams (no response rides them) end now; the rest drain
+    (serve.py gives them the grace; an app stopped otherwise, as in tests, ends these)."""
+    streams = app[STANDALONE_STREAMS]
     for task in list(streams):
         task.cancel()
 

@@ -37,6 +37,8 @@ FRONTS = web.AppKey("fronts", Mapping[str, ServerFronts])
 USER_CREDENTIALS = web.AppKey("user_credentials", UserCredentials)
 # Handlers of bridged GET streams, ended at shutdown without waiting (bridged_fronts.py).
 STANDALONE_STREAMS: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("standalone_streams")
+# Every request handler running now (web/middlewares.py), for the shutdown's grace (serve.py).
+IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight")
 
 # Set on MCP routes by the authentication middleware (web/mcp_auth.py).
 SERVER_NAME = web.RequestKey("server_name", str)

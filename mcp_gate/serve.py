@@ -1,8 +1,11 @@
 """Running the application on a socket until SIGTERM or SIGINT, then stopping cleanly.
 
-Stopping: the listener closes first (no new connections), in-flight requests get
-`SHUTDOWN_GRACE_SECONDS` to finish, streams still open after that are cut (clients
-reconnect to another replica), then `cleanup_ctx` closes sessions, children and the store.
+Stopping, on the first signal: the listener closes (no new connections); bridged GET
+streams end at once (no response rides them, app.py); every other request, streams
+included, gets `proxy.shutdownGrace` (15 s) to finish, and whatever is still open then is cut
+(clients reconnect, to another replica if there is one); then `cleanup_ctx` closes
+sessions, children and the store. The whole stop takes at most the grace plus a moment.
+A second signal during it stops at once: children are killed and the process exits.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import structlog
 from aiohttp import web
 
 from mcp_gate.app import create_app
+from mcp_gate.appkeys import IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
 from mcp_gate.config.model import GateConfig
 from mcp_gate.startup_log import log_started
 
 log = structlog.get_logger()
 
-# policy: long enough for a typical tool call to finish; well under Kubernetes' default
-# terminationGracePeriodSeconds (30 s), which the Helm chart raises to 60 s.
-SHUTDOWN_GRACE_SECONDS = 15.0
+# Handlers cut at the end of the grace unwind in milliseconds; this bounds a stuck one.
+CUT_WAIT_SECONDS = 1.0
+# The exit status of a stop hurried by a second signal (128 + SIGINT, as shells report).
+EXIT_HURRIED = 130
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -49,26 +54,55 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
     """Start serving `app`; the caller stops it with `await runner.cleanup()`."""
     # handler_cancellation: a client that disconnects cancels its handler, which closes
     # the upstream request (MCP 2026-07-28: closing the stream is cancellation).
+    # shutdown_timeout: aiohttp waits this long twice per connection at cleanup; the grace
+    # is applied before that (`stop`), so by then nothing should be left to wait for.
     runner = web.AppRunner(
         app,
         handler_cancellation=True,
         access_log=None,
-        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        shutdown_timeout=CUT_WAIT_SECONDS,
     )
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_address=True).start()
     return runner
 
 
+async def stop(app: web.Application, runner: web.AppRunner, grace_seconds: float) -> None:
+    """Stop taking connections, let requests finish within the grace, cut the rest, clean up."""
+    for site in list(runner.sites):
+        await site.stop()
+    streams = app[STANDALONE_STREAMS]
+    for stream in list(streams):
+        stream.cancel()
+    in_flight = app[IN_FLIGHT]
+    if in_flight:
+        _, still_running = await asyncio.wait(set(in_flight), timeout=grace_seconds)
+        for task in still_running:
+            task.cancel()
+        if still_running:
+            log.info("requests_cut", count=len(still_running))
+            await asyncio.wait(still_running, timeout=CUT_WAIT_SECONDS)
+    await runner.cleanup()
+
+
 async def serve(config: GateConfig) -> None:
     app = create_app(config)
     runner = await start_site(app, config.proxy.host, config.proxy.port)
     log_started(config)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    signals: asyncio.Queue[int] = asyncio.Queue()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    log.info("gate_stopping", grace_seconds=SHUTDOWN_GRACE_SECONDS)
-    await runner.cleanup()
+        loop.add_signal_handler(signum, signals.put_nowait, signum)
+    await signals.get()
+    grace = config.proxy.shutdown_grace_seconds
+    log.info("gate_stopping", grace_seconds=grace)
+    stopping = asyncio.create_task(stop(app, runner, grace))
+    second = asyncio.create_task(signals.get())
+    await asyncio.wait({stopping, second}, return_when=asyncio.FIRST_COMPLETED)
+    if not stopping.done():
+        log.warning("gate_stopped_at_once", reason="a second stop signal")
+        app[SESSIONS].kill_children()
+        os._exit(EXIT_HURRIED)  # nothing else must run: the operator asked to stop now
+    second.cancel()
+    stopping.result()
     log.info("gate_stopped")

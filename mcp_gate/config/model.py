@@ -190,6 +190,9 @@ class ProxyConfig:
     # The largest message the gate reads from a remote backend: one SSE event it parses,
     # or a whole non-SSE response body.
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    # policy: long enough for a typical tool call to finish at a stop; well under
+    # Kubernetes' default terminationGracePeriodSeconds (30 s; the Helm chart gives 60 s).
+    shutdown_grace_seconds: float = 15.0
 
     @property
     def base_path(self) -> str:

@@ -1,7 +1,8 @@
 """The `proxy` section: public URL, listen address, sessions, size limits; `auth` is delegated.
 
 Owns the meaning and checks of
-`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,maxMessageSize,admin}`;
+`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,maxMessageSize,shutdownGrace,
+admin}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -24,7 +25,7 @@ from mcp_gate.config.values import is_http_url, split_url
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = (
     "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
-    "maxMessageSize", "admin",
+    "maxMessageSize", "shutdownGrace", "admin",
 )  # fmt: skip
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser")
@@ -56,6 +57,9 @@ def parse_proxy(root: Section) -> ProxyConfig:
         max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
         metrics_addr=metrics_addr,
         max_message_bytes=section.size("maxMessageSize", DEFAULT_MAX_MESSAGE_BYTES),
+        shutdown_grace_seconds=section.duration(
+            "shutdownGrace", ProxyConfig.shutdown_grace_seconds
+        ),
     )
 
 

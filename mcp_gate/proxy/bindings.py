@@ -9,13 +9,13 @@ round trip per request, which is safe because a binding never changes once writt
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from mcp_gate.crypto.digest import token_digest
 from mcp_gate.principal import Principal
 from mcp_gate.store.protocols import Store
+from mcp_gate.store.records import from_json, to_json
 
 _KIND = "mcp_session"
 # policy: a pass-through session unused for a day is forgotten; its client gets 404 and
@@ -34,7 +34,8 @@ class Binding:
 class SessionBindings:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._cache: OrderedDict[str, Binding] = OrderedDict()
+        # (server, session id) → binding; the ids stay in this process's memory only.
+        self._cache: OrderedDict[tuple[str, str], Binding] = OrderedDict()
 
     @staticmethod
     def _key(server: str, session_id: str) -> str:
@@ -44,34 +45,31 @@ class SessionBindings:
     async def bind(
         self, server: str, session_id: str, principal: Principal, target: str = ""
     ) -> None:
-        key = self._key(server, session_id)
         binding = Binding(principal.id, target)
-        value = json.dumps({"owner": binding.owner, "target": binding.target}).encode()
-        await self._store.put(_KIND, key, value, ttl_seconds=BINDING_TTL_SECONDS)
-        self._remember(key, binding)
+        await self._store.put(
+            _KIND, self._key(server, session_id), to_json(binding), ttl_seconds=BINDING_TTL_SECONDS
+        )
+        self._remember((server, session_id), binding)
 
     async def lookup(self, server: str, session_id: str, principal: Principal) -> Binding | None:
         """The binding, only when this principal opened the session; else None (→ 404)."""
-        key = self._key(server, session_id)
-        binding = self._cache.get(key)
+        binding = self._cache.get((server, session_id))
         if binding is None:
-            stored = await self._store.get(_KIND, key)
-            if stored is None:
+            stored = await self._store.get(_KIND, self._key(server, session_id))
+            binding = from_json(Binding, stored)
+            if binding is None:
                 return None
-            record = json.loads(stored)
-            binding = Binding(record["owner"], record.get("target", ""))
-            self._remember(key, binding)
+            self._remember((server, session_id), binding)
         return binding if binding.owner == principal.id else None
 
     async def is_owner(self, server: str, session_id: str, principal: Principal) -> bool:
         return await self.lookup(server, session_id, principal) is not None
 
     async def forget(self, server: str, session_id: str) -> None:
-        key = self._key(server, session_id)
-        self._cache.pop(key, None)
-        await self._store.delete(_KIND, key)
+        self._cache.pop((server, session_id), None)
+        await self._store.delete(_KIND, self._key(server, session_id))
 
-    def _remember(self, key: str, binding: Binding) -> None:
+    def _remember(self, key: tuple[str, str], binding: Binding) -> None:
         self._cache[key] = binding
         self._cache.move_to_end(key)
         while len(self._cache) > _CACHE_ENTRIES:

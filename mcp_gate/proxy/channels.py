@@ -60,6 +60,10 @@ class Channel(Protocol):
 
     async def aclose(self) -> None: ...
 
+    def kill(self) -> None:
+        """End at once, without waiting for anything: the gate process is exiting now."""
+        ...
+
 
 class QueueChannelBase:
     """Shared plumbing: an inbox of backend messages and the tasks that fill it."""
@@ -99,6 +103,9 @@ class QueueChannelBase:
     async def _refuse(self, message: Message, reason: str) -> None:
         if is_request(message):
             await self._deliver(error_response(message["id"], INTERNAL_ERROR, reason))
+
+    def kill(self) -> None:
+        """A remote session needs nothing at exit: its connections close with the process."""
 
     async def _cancel_tasks(self) -> None:
         for task in list(self._tasks):

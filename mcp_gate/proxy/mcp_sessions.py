@@ -365,6 +365,11 @@ class SessionRegistry:
             await self.close(sid, reason)
         return len(stale)
 
+    def kill_children(self) -> None:
+        """Kill every session's backend process now, unwaited (the gate exits at once)."""
+        for session in self._sessions.values():
+            session.channel.kill()
+
     async def close_all(self) -> None:
         await asyncio.gather(
             *(self.close(sid, "shutdown") for sid in list(self._sessions)),

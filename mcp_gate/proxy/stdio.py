@@ -243,6 +243,11 @@ class StdioChannel(QueueChannelBase):
             await asyncio.gather(*stuck, return_exceptions=True)
         await self._cancel_tasks()
 
+    def kill(self) -> None:
+        """SIGKILL to the child's process group, unwaited: the gate exits right after."""
+        if self._process is not None:
+            _kill_group(self._process.pid)
+
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):

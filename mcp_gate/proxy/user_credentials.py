@@ -112,3 +112,6 @@ class RefusingChannel:
 
     async def aclose(self) -> None:
         self._inbox.put_nowait(None)
+
+    def kill(self) -> None:
+        """Nothing runs behind it."""

@@ -48,7 +48,7 @@ def test_unknown_key_without_a_close_one_lists_the_known_keys() -> None:
     assert problems_of(document) == [
         "proxy.zzz: unknown key "
         "(known keys: addr, admin, auth, baseURL, maxBodySize, maxMessageSize, metricsAddr, name, "
-        "sessions)"
+        "sessions, shutdownGrace)"
     ]
 
 

@@ -9,6 +9,7 @@ backends"; issue 4 §1, §4, §5.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -179,13 +180,11 @@ async def test_every_session_gets_a_child_of_its_own_in_a_group_of_its_own() -> 
     assert started == set(pids)
 
 
-async def test_shutdown_ends_open_streams_at_once_and_stops_their_children(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_shutdown_ends_open_streams_at_once_and_stops_their_children() -> None:
     """DESIGN §5 (SIGTERM drains streams and stops children): a client holding its GET
     stream open does not hold shutdown for the grace period; its child is stopped."""
-    monkeypatch.setattr("mcp_gate.serve.SHUTDOWN_GRACE_SECONDS", 600.0)
     config = stdio_gate_config(py_stdio())
+    config = replace(config, proxy=replace(config.proxy, shutdown_grace_seconds=600.0))
     gate_cm = running_gate(config)
     gate = await gate_cm.__aenter__()
     try:

@@ -27,6 +27,7 @@ from structlog.testing import capture_logs
 from mcp_gate import serve
 from mcp_gate.app import create_app
 from mcp_gate.appkeys import SESSIONS
+from mcp_gate.config.model import ProxyConfig
 from tests.fixtures.gate import RunningGate, make_config, remote, running_gate
 from tests.fixtures.mcp_clients import PY_SERVER, conformance_walk, sse_client, streamable_client
 from tests.fixtures.mcp_servers import RunningServer, run_echo_headers_server
@@ -36,7 +37,7 @@ from tests.fixtures.proxy_probes import read_event
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=20)
 SHORT_GRACE_SECONDS = 0.5  # the grace period for tests whose streams must be cut
 STOP_WAIT_SECONDS = 10.0  # bound on a stop beyond its grace period
-PROCESS_EXIT_SECONDS = serve.SHUTDOWN_GRACE_SECONDS + STOP_WAIT_SECONDS
+PROCESS_EXIT_SECONDS = ProxyConfig.shutdown_grace_seconds + STOP_WAIT_SECONDS
 
 
 async def _get(url: str, **headers: str) -> tuple[int, bytes]:
@@ -176,16 +177,17 @@ async def test_stop_lets_an_in_flight_stream_finish(own_echo: RunningServer) -> 
     """DESIGN §5: stopping drains; a stream that ends within the grace period ends whole."""
     url = f"{own_echo.url}/stream?events=3&interval_ms=100"
     config = make_config({"s": remote("s", "streamable-http", url)})
-    runner = await serve.start_site(create_app(config), config.proxy.host, config.proxy.port)
+    app = create_app(config)
+    runner = await serve.start_site(app, config.proxy.host, config.proxy.port)
     async with (
         aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
         http.get(f"{config.proxy.base_url}/s/mcp", headers={"Accept": "text/event-stream"}) as resp,
     ):
         assert (await read_event(resp))["event"] == "request"
-        stopping = asyncio.create_task(runner.cleanup())
+        stopping = asyncio.create_task(serve.stop(app, runner, config.proxy.shutdown_grace_seconds))
         ticks = [await read_event(resp) for _ in range(3)]
         assert await resp.content.read() == b""
-    async with asyncio.timeout(serve.SHUTDOWN_GRACE_SECONDS):
+    async with asyncio.timeout(config.proxy.shutdown_grace_seconds):
         await stopping
     assert [tick["id"] for tick in ticks] == ["1", "2", "3"]
 
@@ -195,7 +197,6 @@ async def test_stop_cuts_streams_that_outlive_the_grace_period(
 ) -> None:
     """DESIGN §5: after the grace period open streams end (pass-through and bridged), the
     upstream requests close, and the bridged sessions are gone."""
-    monkeypatch.setattr(serve, "SHUTDOWN_GRACE_SECONDS", SHORT_GRACE_SECONDS)
     servers = {
         "held": remote("held", "streamable-http", f"{own_echo.url}/s?events=0&hold=1"),
         "py": remote("py", "streamable-http", py_streamable_server.url),
@@ -212,7 +213,7 @@ async def test_stop_cuts_streams_that_outlive_the_grace_period(
             await read_event(held)
             await read_event(bridged)
             async with asyncio.timeout(SHORT_GRACE_SECONDS + STOP_WAIT_SECONDS):
-                await runner.cleanup()
+                await serve.stop(app, runner, SHORT_GRACE_SECONDS)
                 await _read_to_end(held)
                 await _read_to_end(bridged)
         async with http.get(

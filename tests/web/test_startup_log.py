@@ -13,12 +13,12 @@ from typing import Any
 
 import aiohttp
 
-from mcp_gate.serve import SHUTDOWN_GRACE_SECONDS
+from mcp_gate.config.model import ProxyConfig
 from mcp_gate.startup_log import gate_version
 from tests.fixtures.ports import async_wait_for_port, free_port
 
 START_SECONDS = 30.0  # a cold interpreter importing aiohttp and the gate
-EXIT_SECONDS = SHUTDOWN_GRACE_SECONDS + 10.0
+EXIT_SECONDS = ProxyConfig.shutdown_grace_seconds + 10.0
 
 
 async def _serve_and_stop(
