@@ -21,9 +21,11 @@ from mcp_gate import http1
 from mcp_gate.appkeys import (
     AUTH,
     AUTHENTICATOR,
+    BACKEND_IDENTITIES,
     CONFIG,
     FRONTS,
     HTTP_CLIENT,
+    IDENTITY_SIGNER,
     IN_FLIGHT,
     METRICS,
     SESSIONS,
@@ -31,22 +33,30 @@ from mcp_gate.appkeys import (
     STORE,
     USER_CREDENTIALS,
 )
+from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
+from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import AuthConfig, GateConfig, ServerConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
+from mcp_gate.crypto.digest import token_digest
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
+from mcp_gate.key_sources import client_keys, issuer_keys
 from mcp_gate.metrics import Metrics
 from mcp_gate.oauth.access_tokens import AccessTokens
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.cimd import CimdResolver, DocumentFetcher, HttpsDocumentFetcher
+from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository, build_static_client
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.introspection import IntrospectingServer, ResourceServerRegistry
+from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
@@ -94,6 +104,11 @@ def create_app(
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    signer = None
+    if auth is not None and uses_identity_jwt(config):
+        signer = build_identity_signer(auth, config.proxy.issuer)
+        app[IDENTITY_SIGNER] = signer
+    app[BACKEND_IDENTITIES] = build_backend_identities(config, signer)
     app[STANDALONE_STREAMS] = set()
     app[IN_FLIGHT] = set()
     app[AUTHENTICATOR] = Authenticator()
@@ -101,7 +116,7 @@ def create_app(
     if config.proxy.base_url.startswith("https://"):
         app.on_response_prepare.append(strict_transport_security)
     app.on_response_prepare.append(no_sniffing)
-    add_routes(app, config.proxy.base_path, oauth=auth is not None)
+    add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
@@ -140,8 +155,22 @@ def _static_clients(auth_config: AuthConfig) -> tuple[Client, ...]:
             client.client_name,
             client.redirect_uris,
             client.client_secret.reveal() if client.client_secret is not None else None,
+            grant_types=client.grant_types,
+            has_keys=client.has_keys,
         )
         for client in auth_config.clients
+    )
+
+
+def _features(config: GateConfig, auth_config: AuthConfig) -> ServerFeatures:
+    return ServerFeatures(
+        client_credentials=any(
+            "client_credentials" in client.grant_types for client in auth_config.clients
+        ),
+        private_key_jwt=any(client.has_keys for client in auth_config.clients),
+        token_exchange=bool(auth_config.trusted_issuers),
+        introspection=bool(auth_config.resource_servers),
+        jwks=uses_identity_jwt(config),
     )
 
 
@@ -154,7 +183,9 @@ def _authorization_server(
         assert auth_config is not None
         http, store = app[HTTP_CLIENT], app[STORE]
         base_url = config.proxy.base_url.rstrip("/")
-        resources = ResourceIndex(base_url, config.servers)
+        resources = ResourceIndex(
+            base_url, config.servers, (rs.resource for rs in auth_config.resource_servers)
+        )
         grants = GrantStore(store)
         secret = auth_config.jwt_secret.reveal().encode() if auth_config.jwt_secret else None
         access_tokens = AccessTokens(secret or os.urandom(32), config.proxy.issuer)
@@ -177,6 +208,22 @@ def _authorization_server(
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
             ),
+            client_assertions=ClientAssertionVerifier(
+                client_keys(auth_config.clients, http),
+                store,
+                # RFC 7523 §3 item 3: the AS's issuer or its token endpoint URL.
+                audiences=frozenset({config.proxy.issuer, f"{base_url}/token"}),
+            ),
+            trusted_issuers=TrustedIssuers(
+                auth_config.trusted_issuers, issuer_keys(auth_config.trusted_issuers, http)
+            ),
+            resource_servers=ResourceServerRegistry(
+                IntrospectingServer(
+                    rs.resource, rs.client_id, token_digest(rs.client_secret.reveal())
+                )
+                for rs in auth_config.resource_servers
+            ),
+            features=_features(config, auth_config),
             verifier=GateTokenVerifier(access_tokens, grants, resources),
             idp=build_identity_provider(
                 auth_config.idp,

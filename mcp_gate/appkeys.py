@@ -8,6 +8,8 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
+from mcp_gate.backend_identity.backend import BackendIdentity
+from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
 from mcp_gate.principal import Principal
@@ -25,6 +27,11 @@ SESSIONS = web.AppKey("sessions", SessionRegistry)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
+# Each server's identity for its backend (backend_identity/backend.py), by server name;
+# only servers with an `identity` block are in it.
+BACKEND_IDENTITIES = web.AppKey("backend_identities", Mapping[str, BackendIdentity])
+# Set when a server has `identity.jwt`: its keys are published at /.well-known/jwks.json.
+IDENTITY_SIGNER = web.AppKey("identity_signer", IdentitySigner)
 # Each server's fronts (proxy/fronts.py), chosen at start.
 FRONTS = web.AppKey("fronts", Mapping[str, ServerFronts])
 USER_CREDENTIALS = web.AppKey("user_credentials", UserCredentials)

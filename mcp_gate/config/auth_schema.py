@@ -1,10 +1,11 @@
-"""The `proxy.auth` block: the IdP the gate logs users in with, the AS's tokens, storage, keys.
+"""The `proxy.auth` block: the AS's tokens, storage and keys, and who may log in.
 
-Owns the meaning and checks of every `proxy.auth.*` key, including mcp-front's flat Google
-keys (`googleClientId`, `googleClientSecret`) mapped onto `IdpConfig(provider="google")`, its
-`issuer` and `googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the
-clear errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
-`clients` (pre-registered OAuth clients) belongs to `clients_schema.py`. Reads no files,
+Owns the meaning and checks of the `proxy.auth.*` keys, including mcp-front's `issuer` and
+`googleRedirectUri` (we derive both from `baseURL`, so they must agree), and the clear
+errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
+`idp` (and mcp-front's flat Google keys) belongs to `idp_schema.py`, `clients`
+(pre-registered OAuth clients) to `clients_schema.py`, `trustedIssuers` to
+`issuers_schema.py`, `resourceServers` to `resource_servers_schema.py`. Reads no files,
 opens no connections.
 """
 
@@ -13,23 +14,21 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import cast
 
 from mcp_gate.config.clients_schema import parse_static_clients
+from mcp_gate.config.idp_schema import parse_idp
+from mcp_gate.config.issuers_schema import parse_trusted_issuers
 from mcp_gate.config.model import (
     AuthConfig,
     IdpConfig,
-    ProviderKind,
     RedisConfig,
     Secret,
     StorageKind,
 )
+from mcp_gate.config.resource_servers_schema import parse_resource_servers
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, resolve, split_url
-from mcp_gate.loopback import is_loopback_host, is_tls_or_loopback_url
 
-DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
-GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
 CALLBACK_PATH = "/oauth/callback"
 ENCRYPTION_KEY_BYTES = 32  # AES-256
 MIN_JWT_SECRET_BYTES = 32
@@ -37,7 +36,8 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
-    "storage", "redis", "jwtSecret", "encryptionKey", "clients",
+    "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
+    "resourceServers", "identityKeys",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -49,7 +49,6 @@ AUTH_UNSUPPORTED = {
     "firestoreCollection": _NO_FIRESTORE,
     "tokens": "mcp-front's kind: bearerToken is not supported; see proxy.auth.kind",
 }
-IDP_KEYS = ("provider", "clientId", "clientSecret", "discoveryUrl", "scopes")
 REDIS_KEYS = ("url", "keyPrefix")
 
 
@@ -69,7 +68,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         )
         return None
     section.choice("kind", ("oauth",), "oauth")
-    idp = _idp(section, base_url)
+    idp = parse_idp(section, base_url)
     defaults = AuthConfig(idp=idp)
     storage = section.text("storage", "memory")
     if storage == "firestore":
@@ -81,16 +80,17 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
     jwt_secret = section.secret("jwtSecret")
     if jwt_secret is not None and len(jwt_secret.reveal().encode()) < MIN_JWT_SECRET_BYTES:
         ctx.error(section.at("jwtSecret"), f"must be at least {MIN_JWT_SECRET_BYTES} bytes long")
-    keys = _encryption_keys(section)
+    keys = _keys(section, "encryptionKey")
     if storage_kind == "redis":
         # policy: with memory storage the app may make per-process keys; Redis data outlives
         # the process and is shared by replicas, so its keys must be configured.
         section.need("jwtSecret", "storage: redis keeps tokens across restarts and replicas")
         section.need("encryptionKey", "storage: redis keeps user tokens encrypted at rest")
     _check_derived(section, base_url)
+    clients = parse_static_clients(section)
     return AuthConfig(
         idp=idp,
-        allowed_domains=_domains(section, idp.provider),
+        allowed_domains=_domains(section, idp),
         allowed_origins=_origins(section),
         token_ttl_seconds=section.duration("tokenTtl", defaults.token_ttl_seconds),
         refresh_token_ttl_seconds=section.duration(
@@ -100,58 +100,10 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         redis=redis,
         jwt_secret=jwt_secret,
         encryption_keys=keys,
-        clients=parse_static_clients(section),
-    )
-
-
-def _idp(auth: Section, base_url: str) -> IdpConfig:
-    google_keys = [key for key in ("googleClientId", "googleClientSecret") if auth.has(key)]
-    if auth.has("idp") and google_keys:
-        auth.ctx.error(
-            auth.at(google_keys[0]), "use either idp or mcp-front's google* keys, not both"
-        )
-    if not auth.has("idp") and google_keys:
-        for key in ("googleClientId", "googleClientSecret"):
-            auth.need(key, "the OAuth client of the gate at Google")
-        return IdpConfig(
-            provider="google",
-            client_id=auth.text("googleClientId"),
-            client_secret=auth.secret("googleClientSecret"),
-            discovery_url=GOOGLE_DISCOVERY_URL,
-        )
-    section = auth.child("idp", IDP_KEYS)
-    if not auth.need("idp", "the provider users log in with (provider: google, oidc or dev)"):
-        return IdpConfig(provider="dev")
-    section.need("provider", "google, oidc or dev")
-    provider = cast(ProviderKind, section.choice("provider", ("google", "oidc", "dev"), ""))
-    if not provider:  # already reported; a placeholder that adds no more problems
-        return IdpConfig(provider="dev")
-    if provider in ("google", "oidc"):
-        section.need("clientId", f"the gate's OAuth client id at the {provider} provider")
-        section.need("clientSecret", f"the gate's OAuth client secret at the {provider} provider")
-    if provider == "oidc":
-        section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
-    discovery_url = section.text("discoveryUrl") or None
-    if discovery_url is not None and not (
-        is_tls_or_loopback_url(discovery_url) and discovery_url.endswith(DISCOVERY_SUFFIX)
-    ):
-        # policy: the IdP gets the client secret; only TLS, or a loopback test provider.
-        section.ctx.error(
-            section.at("discoveryUrl"),
-            f"must be an https URL ending in {DISCOVERY_SUFFIX} (http only on loopback)",
-        )
-    if provider == "dev" and base_url and not is_loopback_host(split_url(base_url).hostname or ""):
-        # policy: the dev login asks no password; it must never face a network.
-        section.ctx.error(
-            section.at("provider"),
-            "dev is a loopback-only demo login; baseURL must be on localhost, 127.0.0.1 or [::1]",
-        )
-    return IdpConfig(
-        provider=provider,
-        client_id=section.text("clientId"),
-        client_secret=section.secret("clientSecret"),
-        discovery_url=discovery_url or (GOOGLE_DISCOVERY_URL if provider == "google" else None),
-        scopes=section.text_list("scopes"),
+        clients=clients,
+        trusted_issuers=parse_trusted_issuers(section),
+        resource_servers=parse_resource_servers(section, base_url, clients),
+        identity_keys=_keys(section, "identityKeys"),
     )
 
 
@@ -191,17 +143,18 @@ def _redis(auth: Section, storage: StorageKind) -> RedisConfig | None:
     return RedisConfig(url=url or Secret(""), key_prefix=key_prefix)
 
 
-def _encryption_keys(auth: Section) -> tuple[Secret, ...]:
-    """`encryptionKey`: one key, or a list (rotation: the first encrypts, all decrypt).
+def _keys(auth: Section, key: str) -> tuple[Secret, ...]:
+    """`encryptionKey` or `identityKeys`: one key, or a list (rotation: the first encrypts
+    or signs, all decrypt or are published).
 
     Each key is 32 bytes given as base64 (standard or urlsafe) or as a 32-byte raw string;
     it is kept as given: `crypto.aead.decode_key` reads it with the same rules.
     """
-    raw = auth.data.get("encryptionKey")
+    raw = auth.data.get(key)
     if raw is None:
         return ()
-    path = auth.at("encryptionKey")
-    items = auth.items("encryptionKey") if isinstance(raw, list) else [(path, raw)]
+    path = auth.at(key)
+    items = auth.items(key) if isinstance(raw, list) else [(path, raw)]
     if isinstance(raw, list) and not raw:
         auth.ctx.error(path, "the list is empty")
     keys = []
@@ -232,7 +185,7 @@ def decode_encryption_key(text: str) -> bytes | None:
     return raw if len(raw) == ENCRYPTION_KEY_BYTES else None
 
 
-def _domains(auth: Section, provider: ProviderKind) -> tuple[str, ...]:
+def _domains(auth: Section, idp: IdpConfig) -> tuple[str, ...]:
     domains = []
     for path, item in auth.items("allowedDomains"):
         text = resolve(auth.ctx, path, item)
@@ -243,7 +196,16 @@ def _domains(auth: Section, provider: ProviderKind) -> tuple[str, ...]:
             auth.ctx.error(path, f"expected a domain like example.com, got {text!r}")
         domains.append(domain)
     # policy: fail closed; without domains any account of the provider could log in.
-    if provider != "dev" and not auth.has("allowedDomains"):
+    provider = idp.provider
+    if provider == "github" and (idp.allowed_orgs or idp.allowed_teams):
+        return tuple(domains)  # membership decides; domains, when listed, narrow it
+    if provider == "github" and not auth.has("allowedDomains"):
+        auth.need(
+            "allowedDomains",
+            "the email domains allowed to log in, or idp.allowedOrgs / idp.allowedTeams: "
+            "without one any GitHub account could log in",
+        )
+    elif provider != "dev" and not auth.has("allowedDomains"):
         auth.need("allowedDomains", "the email domains allowed to log in, like [example.com]")
     elif provider != "dev" and auth.data["allowedDomains"] == []:
         auth.ctx.error(auth.at("allowedDomains"), "at least one domain is required")

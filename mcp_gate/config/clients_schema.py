@@ -1,7 +1,10 @@
 """`proxy.auth.clients`: OAuth clients registered in the config instead of by DCR or CIMD.
 
-Owns the meaning and checks of `proxy.auth.clients[*]` (reference §2.5 item 29, §5 pitfall
-8: VS Code asks its user for a client id when it cannot register). A client id is plain
+Owns the meaning and checks of `proxy.auth.clients[*]` (MCP authorization §Client
+Registration: pre-registration; VS Code asks its user for a client id when it cannot
+register), machines among them: `grantTypes: [client_credentials]` (RFC 6749 §4.4, the MCP
+client-credentials extension), with a secret or public keys for `private_key_jwt` (RFC
+7523 §2.2: `jwks` inline, or `jwksUrl`). A client id is plain
 text an operator picks; URL-shaped ids are Client ID Metadata Documents and are fetched,
 never configured. Redirect URIs follow the same rules as registered ones
 (`oauth/redirect_uris.py`, pure and cheap to import). Reads no files; never puts a
@@ -12,14 +15,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from mcp_gate.config.model import Secret, StaticClient
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import resolve
+from mcp_gate.loopback import is_tls_or_loopback_url
 from mcp_gate.oauth.errors import InvalidRedirectUri
 from mcp_gate.oauth.redirect_uris import classify_redirect_uri
 
-CLIENT_KEYS = ("clientId", "clientName", "redirectUris", "clientSecret")
+CLIENT_KEYS = (
+    "clientId",
+    "clientName",
+    "redirectUris",
+    "clientSecret",
+    "grantTypes",
+    "jwks",
+    "jwksUrl",
+)
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 # policy: ids of unreserved characters (RFC 3986 §2.3) read the same raw and
 # form-urlencoded, in a query, a form body and HTTP Basic (RFC 6749 §2.3.1), so every
 # client sends them alike. 128 is the longest id DCR accepts too.
@@ -42,8 +57,12 @@ def parse_static_clients(auth: Section) -> tuple[StaticClient, ...]:
         before = len(section.ctx.problems)
         section.need("clientId", "the id the client sends, like vscode")
         section.need("clientName", "the name the consent page shows, like Visual Studio Code")
-        section.need("redirectUris", "where the client may receive its authorization code")
-        client_id = _client_id(section)
+        grant_types = _grant_types(section)
+        if "authorization_code" in grant_types:
+            section.need("redirectUris", "where the client may receive its authorization code")
+        else:
+            section.forbid(("redirectUris",), "only with grantTypes authorization_code")
+        client_id = parse_client_id(section)
         if client_id is not None and client_id in first_path_of:
             section.ctx.error(
                 section.at("clientId"),
@@ -55,8 +74,12 @@ def parse_static_clients(auth: Section) -> tuple[StaticClient, ...]:
             client_id=client_id or "",
             client_name=_client_name(section) or "",
             redirect_uris=_redirect_uris(section),
-            client_secret=_client_secret(section),
+            client_secret=parse_client_secret(section),
+            grant_types=grant_types,
+            jwks=_jwks(section),
+            jwks_url=_jwks_url(section),
         )
+        _check_authentication(section, client)
         if len(section.ctx.problems) == before:
             clients.append(client)
     return tuple(clients)
@@ -71,7 +94,7 @@ def _text(section: Section, key: str) -> str | None:
     return text if len(section.ctx.problems) == before else None
 
 
-def _client_id(section: Section) -> str | None:
+def parse_client_id(section: Section) -> str | None:
     client_id = _text(section, "clientId")
     if client_id is None:
         return None
@@ -130,7 +153,7 @@ def _redirect_uris(section: Section) -> tuple[str, ...]:
     return tuple(uris)
 
 
-def _client_secret(section: Section) -> Secret | None:
+def parse_client_secret(section: Section) -> Secret | None:
     secret = section.secret("clientSecret")
     if secret is None:
         return None
@@ -143,3 +166,90 @@ def _client_secret(section: Section) -> Secret | None:
         )
         return None
     return secret
+
+
+def _grant_types(section: Section) -> tuple[str, ...]:
+    if not section.has("grantTypes"):
+        return DEFAULT_GRANT_TYPES
+    grant_types = []
+    for path, raw in section.items("grantTypes"):
+        grant_type = resolve(section.ctx, path, raw)
+        if not isinstance(grant_type, str):
+            continue
+        if grant_type not in GRANT_TYPES:
+            section.ctx.error(path, f"must be one of {', '.join(GRANT_TYPES)}; got {grant_type!r}")
+        elif grant_type not in grant_types:
+            grant_types.append(grant_type)
+    if not grant_types and isinstance(section.data["grantTypes"], list):
+        section.ctx.error(section.at("grantTypes"), "the list is empty")
+    if "refresh_token" in grant_types and "authorization_code" not in grant_types:
+        # RFC 6749 §4.4.3: client_credentials issues no refresh token to use.
+        section.ctx.error(section.at("grantTypes"), "refresh_token needs authorization_code")
+    return tuple(grant_types)
+
+
+def _jwks(section: Section) -> Mapping[str, object] | None:
+    """An inline JWK Set of the client's public keys (RFC 7517 §5), for private_key_jwt.
+
+    Checked for shape here (`crypto` is not imported by the loader); the keys themselves
+    are read when the gate starts (`key_sources.py`).
+    """
+    raw = section.data.get("jwks")
+    if raw is None:
+        return None
+    path = section.at("jwks")
+    keys = raw.get("keys") if isinstance(raw, Mapping) else None
+    if not isinstance(raw, Mapping) or not isinstance(keys, list) or not keys:
+        section.ctx.error(path, "expected a JWK Set: a mapping with a non-empty keys list")
+        return None
+    for index, key in enumerate(keys):
+        problem = _jwk_problem(key)
+        if problem:
+            section.ctx.error(f"{path}.keys[{index}]", problem)
+            return None
+    return {str(name): value for name, value in raw.items()}
+
+
+def _jwk_problem(key: object) -> str | None:
+    """What is wrong with one public signature JWK (RFC 7518 §6.2.1, §6.3.1), if anything."""
+    if not isinstance(key, Mapping):
+        return "expected a JWK (a mapping)"
+    if "d" in key:
+        # policy: the gate verifies; a private key in its config is a leak waiting.
+        return "holds a private key (d); give only the public key"
+    members = {"RSA": ("n", "e"), "EC": ("crv", "x", "y")}.get(str(key.get("kty")))
+    if members is None:
+        return "kty must be RSA or EC"
+    if key.get("kty") == "EC" and key.get("crv") != "P-256":
+        return "an EC key must be on crv P-256 (ES256)"
+    missing = [name for name in members if not isinstance(key.get(name), str)]
+    return f"missing {', '.join(missing)}" if missing else None
+
+
+def _jwks_url(section: Section) -> str:
+    url = section.text("jwksUrl")
+    if url and not is_tls_or_loopback_url(url):
+        # policy: the keys that authenticate a client come over TLS only.
+        section.ctx.error(section.at("jwksUrl"), "must be an https URL (http only on loopback)")
+    return url
+
+
+def _check_authentication(section: Section, client: StaticClient) -> None:
+    """One way to authenticate (RFC 6749 §2.3), and a confidential client for
+    client_credentials (RFC 6749 §4.4: MUST only be used by confidential clients)."""
+    if section.has("jwks") and section.has("jwksUrl"):
+        section.ctx.error(section.at("jwksUrl"), "give either jwks or jwksUrl, not both")
+    if client.client_secret is not None and client.has_keys:
+        section.ctx.error(
+            section.at("clientSecret"),
+            "give either a clientSecret or keys (jwks, jwksUrl) for private_key_jwt, not both",
+        )
+    if (
+        "client_credentials" in client.grant_types
+        and client.client_secret is None
+        and not (section.has("jwks") or section.has("jwksUrl"))
+    ):
+        section.ctx.error(
+            section.at("grantTypes"),
+            "client_credentials needs a confidential client: a clientSecret, or jwks / jwksUrl",
+        )

@@ -8,14 +8,20 @@ files; never puts a credential's value in a message.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Literal
 
-from mcp_gate.config.model import Secret, ServiceAuth, UserAuthentication
+from mcp_gate.config.model import (
+    Secret,
+    ServiceAuth,
+    UserAuthentication,
+    default_service_auth_name,
+)
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import TOKEN_PLACEHOLDER, Context, is_http_url, resolve
 from mcp_gate.loopback import is_tls_or_loopback_url
 
-SERVICE_AUTH_KEYS = ("type", "tokens", "username", "password")
+SERVICE_AUTH_KEYS = ("type", "name", "tokens", "username", "password")
 SERVICE_AUTH_UNSUPPORTED = {
     "userToken": "not supported: mcp-gate gives a service credential no user token; remove it",
 }
@@ -24,14 +30,33 @@ _MANUAL_KEYS = ("validation",)
 _OAUTH_KEYS = ("authorizationUrl", "tokenUrl", "clientId", "clientSecret", "scopes")
 USER_AUTH_KEYS = (*_COMMON_KEYS, *_MANUAL_KEYS, *_OAUTH_KEYS)
 TOKEN_SETUP_KEYS = ("displayName", "instructions", "helpUrl", "tokenFormat")
+# policy: a principal name reads plainly in logs and policy: `service:ci-bot`.
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def parse_service_auths(server: Section) -> tuple[ServiceAuth, ...]:
-    sections = (
-        Section(server.ctx, path, raw, SERVICE_AUTH_KEYS, unsupported=SERVICE_AUTH_UNSUPPORTED)
-        for path, raw in server.items("serviceAuths")
-    )
-    return tuple(_service_auth(section) for section in sections)
+def parse_service_auths(server: Section, server_name: str) -> tuple[ServiceAuth, ...]:
+    """The entries, each with its principal name: `name`, or by default the server's name
+    for the first entry and `<server>-<n>` for the n-th (so adding one renames none)."""
+    auths = []
+    first_path_of: dict[str, str] = {}
+    for index, (path, raw) in enumerate(server.items("serviceAuths")):
+        section = Section(
+            server.ctx, path, raw, SERVICE_AUTH_KEYS, unsupported=SERVICE_AUTH_UNSUPPORTED
+        )
+        name = section.text("name", default_service_auth_name(server_name, index))
+        if section.has("name") and not _SERVICE_NAME.fullmatch(name):
+            section.ctx.error(
+                section.at("name"), "may hold only letters, digits, '.', '_' and '-' (1 to 64)"
+            )
+        elif name in first_path_of:
+            section.ctx.error(
+                section.at("name") if section.has("name") else path,
+                f"the principal name {name!r} is already {first_path_of[name]}'s; give each "
+                "entry its own name",
+            )
+        first_path_of.setdefault(name, path)
+        auths.append(replace(_service_auth(section), name=name))
+    return tuple(auths)
 
 
 def _service_auth(section: Section) -> ServiceAuth:

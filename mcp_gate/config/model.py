@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 TransportType = Literal["stdio", "sse", "streamable-http"]
-ProviderKind = Literal["google", "oidc", "dev"]
+ProviderKind = Literal["google", "oidc", "github", "dev"]
 StorageKind = Literal["memory", "redis"]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -95,6 +95,14 @@ class IdpConfig:
     discovery_url: str | None = None
     # Extra scopes beyond `openid email profile`.
     scopes: tuple[str, ...] = ()
+    # The ID-token claim holding the user's address (oidc): `email`, or Entra's `upn`.
+    email_claim: str = "email"
+    # github: the web and API roots (GitHub Enterprise Server: https://host, https://host/api/v3)
+    # and who may log in: members of any of these orgs or teams ("org/team-slug").
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    allowed_orgs: tuple[str, ...] = ()
+    allowed_teams: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,14 +115,47 @@ class RedisConfig:
 class StaticClient:
     """A pre-registered OAuth client of the gate (`proxy.auth.clients[*]`).
 
-    Without a secret it is public (`token_endpoint_auth_method: none`); with one it must
-    authenticate at the token endpoint (`client_secret_basic` or `client_secret_post`).
+    Without a secret or keys it is public (`token_endpoint_auth_method: none`); with a
+    secret it authenticates at the token endpoint by `client_secret_basic` or
+    `client_secret_post`; with keys (`jwks`, a JWK Set document, or `jwks_url`) by
+    `private_key_jwt` (RFC 7523 §2.2). `client_credentials` in `grant_types` makes it a
+    machine that gets tokens without a user (RFC 6749 §4.4).
     """
 
     client_id: str
     client_name: str
     redirect_uris: tuple[str, ...]
     client_secret: Secret | None = None
+    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
+    jwks: Mapping[str, object] | None = None
+    jwks_url: str = ""
+
+    @property
+    def has_keys(self) -> bool:
+        return self.jwks is not None or bool(self.jwks_url)
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """`proxy.auth.trustedIssuers[*]`: a workload identity issuer whose JWTs the gate
+    exchanges for its own tokens (RFC 8693). `principal` is a template of `{{claim}}`s
+    (`github:{{repository}}`); `require` maps a claim to the values it may have."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    principal: str
+    jwks_url: str = ""  # "" means: the `jwks_uri` of the issuer's discovery document
+    require: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResourceServer:
+    """`proxy.auth.resourceServers[*]`: an MCP server elsewhere that uses the gate as its
+    authorization server, and the credentials of its RFC 7662 introspection calls."""
+
+    resource: str  # canonical (oauth/resources.py)
+    client_id: str
+    client_secret: Secret
 
 
 @dataclass(frozen=True)
@@ -132,6 +173,12 @@ class AuthConfig:
     encryption_keys: tuple[Secret, ...] = ()
     # Pre-registered clients, beside DCR and Client ID Metadata Documents.
     clients: tuple[StaticClient, ...] = ()
+    # Issuers of workload JWTs exchanged at /token (RFC 8693).
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    # MCP servers elsewhere that the gate is the authorization server of.
+    resource_servers: tuple[ResourceServer, ...] = ()
+    # Seeds of the identity JWTs' P-256 keys: the first signs, all are published.
+    identity_keys: tuple[Secret, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,12 +220,28 @@ class ProxyConfig:
 
 @dataclass(frozen=True)
 class ServiceAuth:
-    """Static machine credentials for one server (`serviceAuths`)."""
+    """Static machine credentials for one server (`serviceAuths`).
+
+    `name` names the principal of its credentials: `service:<name>` for the first (or only)
+    one, `service:<name>#<n>` for the n-th token of several, so two tokens never share MCP
+    sessions and adding a token renames none before it. Unnamed, the entry takes
+    `default_service_auth_name` (the loader fills it in).
+    """
 
     type: Literal["bearer", "basic"]
     tokens: tuple[Secret, ...] = ()
     username: str = ""
     password: Secret | None = None
+    name: str = ""
+
+    def principal_name(self, server: str, entry_index: int, credential_index: int) -> str:
+        name = self.name or default_service_auth_name(server, entry_index)
+        return name if credential_index == 0 else f"{name}#{credential_index + 1}"
+
+
+def default_service_auth_name(server: str, entry_index: int) -> str:
+    """The server's name for its first `serviceAuths` entry, `<server>-<n>` for the n-th."""
+    return server if entry_index == 0 else f"{server}-{entry_index + 1}"
 
 
 @dataclass(frozen=True)
@@ -211,6 +274,26 @@ class UserAuthentication:
 
 
 @dataclass(frozen=True)
+class IdentityJwt:
+    """`identity.jwt`: a short-lived ES256 JWT naming the caller, in header `header`
+    (`Authorization` carries it as `Bearer <jwt>`), for audience `audience`."""
+
+    header: str
+    audience: str
+    ttl_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """`mcpServers.<name>.identity`: who the backend is told the caller is. Templates of
+    `{{email}}`, `{{subject}}`, `{{domain}}`, `{{groups}}`, `{{client}}`, `{{principal}}`."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    jwt: IdentityJwt | None = None
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     name: str
     transport_type: TransportType
@@ -225,6 +308,7 @@ class ServerConfig:
     options: ServerOptions = field(default_factory=ServerOptions)
     requires_user_token: bool = False
     user_authentication: UserAuthentication | None = None
+    identity: IdentityConfig | None = None
 
     @property
     def is_remote(self) -> bool:

@@ -17,12 +17,14 @@ from mcp_gate.config.load import dump_yaml
 from mcp_gate.config.model import (
     AuthConfig,
     GateConfig,
+    IdentityConfig,
     ProxyConfig,
     Secret,
     ServerConfig,
     ServiceAuth,
     StaticClient,
     Templated,
+    TrustedIssuer,
     UserAuthentication,
     UserTokenTemplate,
 )
@@ -97,6 +99,13 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     if auth.idp.discovery_url:
         idp["discoveryUrl"] = auth.idp.discovery_url
     idp["scopes"] = list(auth.idp.scopes)
+    if auth.idp.provider == "oidc":
+        idp["emailClaim"] = auth.idp.email_claim
+    if auth.idp.provider == "github":
+        idp["githubUrl"] = auth.idp.github_url
+        idp["githubApiUrl"] = auth.idp.github_api_url
+        idp["allowedOrgs"] = list(auth.idp.allowed_orgs)
+        idp["allowedTeams"] = list(auth.idp.allowed_teams)
     document: dict[str, object] = {
         "kind": auth.kind,
         "idp": idp,
@@ -113,19 +122,48 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     keys = [show(key) for key in auth.encryption_keys]
     if keys:
         document["encryptionKey"] = keys[0] if len(keys) == 1 else keys
+    if auth.identity_keys:
+        document["identityKeys"] = [show(key) for key in auth.identity_keys]
     if auth.clients:
         document["clients"] = [_static_client(client, show) for client in auth.clients]
+    if auth.trusted_issuers:
+        document["trustedIssuers"] = [_trusted_issuer(issuer) for issuer in auth.trusted_issuers]
+    if auth.resource_servers:
+        document["resourceServers"] = [
+            {
+                "resource": rs.resource,
+                "clientId": rs.client_id,
+                "clientSecret": show(rs.client_secret),
+            }
+            for rs in auth.resource_servers
+        ]
+    return document
+
+
+def _trusted_issuer(issuer: TrustedIssuer) -> dict[str, object]:
+    document: dict[str, object] = {
+        "issuer": issuer.issuer,
+        "audience": list(issuer.audiences),
+        "principal": issuer.principal,
+    }
+    if issuer.jwks_url:
+        document["jwksUrl"] = issuer.jwks_url
+    if issuer.require:
+        document["require"] = {claim: list(values) for claim, values in issuer.require.items()}
     return document
 
 
 def _static_client(client: StaticClient, show: ShowSecret) -> dict[str, object]:
-    document: dict[str, object] = {
-        "clientId": client.client_id,
-        "clientName": client.client_name,
-        "redirectUris": list(client.redirect_uris),
-    }
+    document: dict[str, object] = {"clientId": client.client_id, "clientName": client.client_name}
+    if "authorization_code" in client.grant_types:
+        document["redirectUris"] = list(client.redirect_uris)
     if client.client_secret is not None:
         document["clientSecret"] = show(client.client_secret)
+    document["grantTypes"] = list(client.grant_types)
+    if client.jwks is not None:
+        document["jwks"] = client.jwks
+    if client.jwks_url:
+        document["jwksUrl"] = client.jwks_url
     return document
 
 
@@ -151,14 +189,31 @@ def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
     document["requiresUserToken"] = server.requires_user_token
     if server.user_authentication is not None:
         document["userAuthentication"] = _user_authentication(server.user_authentication, show)
+    if server.identity is not None:
+        document["identity"] = _identity(server.identity)
+    return document
+
+
+def _identity(identity: IdentityConfig) -> dict[str, object]:
+    document: dict[str, object] = {}
+    if identity.headers:
+        document["headers"] = dict(identity.headers)
+    if identity.env:
+        document["env"] = dict(identity.env)
+    if identity.jwt is not None:
+        document["jwt"] = {
+            "header": identity.jwt.header,
+            "ttl": format_duration(identity.jwt.ttl_seconds),
+            "audience": identity.jwt.audience,
+        }
     return document
 
 
 def _service_auth(auth: ServiceAuth, show: ShowSecret) -> dict[str, object]:
     if auth.type == "bearer":
-        return {"type": "bearer", "tokens": [show(token) for token in auth.tokens]}
+        return {"type": "bearer", "name": auth.name, "tokens": [show(t) for t in auth.tokens]}
     password = show(auth.password) if auth.password is not None else None
-    return {"type": "basic", "username": auth.username, "password": password}
+    return {"type": "basic", "name": auth.name, "username": auth.username, "password": password}
 
 
 def _user_authentication(auth: UserAuthentication, show: ShowSecret) -> dict[str, object]:

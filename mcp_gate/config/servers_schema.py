@@ -15,6 +15,7 @@ import re
 from typing import cast
 
 from mcp_gate.config.credentials_schema import parse_service_auths, parse_user_authentication
+from mcp_gate.config.identity_schema import parse_identity
 from mcp_gate.config.model import (
     Secret,
     ServerConfig,
@@ -37,6 +38,7 @@ TRANSPORTS = ("stdio", "sse", "streamable-http")
 SERVER_KEYS = (
     "transportType", "url", "headers", "timeout", "command", "args", "env", "cwd",
     "serviceAuths", "options", "requiresUserToken", "userAuthentication", "tokenSetup",
+    "identity",
 )  # fmt: skip
 _NO_INLINE = "mcp-gate does not run inline servers; serve the tools from a stdio or HTTP MCP server"
 SERVER_UNSUPPORTED = {"inline": _NO_INLINE}
@@ -49,6 +51,7 @@ TOOL_FILTER_KEYS = ("mode", "list")
 # The gate's own first path segments (DESIGN §2); a server there would shadow a route.
 RESERVED_NAMES = frozenset(
     {".well-known", "authorize", "consent", "oauth", "token", "register", "revoke", "my"}
+    | {"introspect"}
     | {"health", "ready", "metrics", "static", "sign-in"}
 )
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -114,10 +117,18 @@ def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:
         args=tuple(args),
         env=env,
         cwd=section.text("cwd") or None,
-        service_auths=parse_service_auths(section),
+        service_auths=parse_service_auths(section, name),
         options=_options(section),
         requires_user_token=requires_user_token,
         user_authentication=user_authentication,
+        identity=parse_identity(
+            section,
+            remote=transport != "stdio",
+            url=url,
+            headers=headers,
+            env=env,
+            has_auth=has_auth,
+        ),
     )
 
 

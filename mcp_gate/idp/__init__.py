@@ -1,4 +1,5 @@
-"""The gate as an OpenID Connect relying party toward Google or another OIDC provider.
+"""The gate as an OpenID Connect relying party toward Google or another OIDC provider,
+and as an OAuth client of GitHub.
 
 Owns the upstream login leg: discovery, the authorization request (state, nonce, PKCE),
 the code exchange, ID token verification and the domain allowlist. Knows nothing about
@@ -7,6 +8,7 @@ forwards anything an MCP client sent (reference §2.9 item 46).
 
     build_identity_provider(...) → IdentityProvider   provider.py
         ├── OidcProvider   oidc.py (generic OIDC; google.py configures it for Google)
+        ├── GitHubProvider github.py (OAuth, not OIDC: the account from the REST API)
         └── DevProvider    dev.py (loopback-only demo login)
     Identity                identity.py
     LoginRequest            login_request.py (state, nonce, PKCE verifier for one login)

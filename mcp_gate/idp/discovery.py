@@ -56,13 +56,20 @@ def build_issuer_from_discovery_url(discovery_url: str) -> str:
 
 
 def parse_provider_metadata(document: dict[str, object], expected_issuer: str) -> ProviderMetadata:
-    """Check a discovery document and keep what the gate needs, or raise `IdpError`."""
+    """Check a discovery document and keep what the gate needs, or raise `IdpError`.
+
+    OIDC Discovery 1.0 §4.3: the document's `issuer` is exactly the issuer the URL was made
+    from. §4.1 drops an issuer's terminating `/` before appending the well-known path, so
+    `<expected>/` (Auth0's form, `https://tenant.auth0.com/`) made the same URL and is
+    accepted too; the document's spelling is kept, since ID tokens carry exactly that.
+    """
     issuer = document.get("issuer")
-    if issuer != expected_issuer:  # OIDC Discovery 1.0 §4.3: exactly identical
+    if issuer not in (expected_issuer, expected_issuer + "/"):
         raise IdpError(
             "discovery_invalid",
             f"discovery document issuer {issuer!r} is not the expected {expected_issuer!r}",
         )
+    assert isinstance(issuer, str)
     endpoints = {}
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         value = document.get(name)  # OIDC Discovery 1.0 §3: REQUIRED (token: unless implicit)
@@ -77,7 +84,7 @@ def parse_provider_metadata(document: dict[str, object], expected_issuer: str) -
             "discovery_invalid", "token_endpoint_auth_methods_supported is not a string list"
         )
     return ProviderMetadata(
-        issuer=expected_issuer,
+        issuer=issuer,
         token_endpoint_auth_methods=tuple(auth_methods),
         **endpoints,
     )

@@ -25,6 +25,8 @@ RefusalReason = Literal[
     "domain_not_allowed",
     "hd_missing",
     "hd_mismatch",
+    # github.py: in none of the allowed orgs and teams
+    "not_a_member",
     # oidc.py: the token endpoint refused our code (expired, reused, PKCE mismatch)
     "code_rejected",
     # id_token.py: OIDC Core 1.0 §3.1.3.7
@@ -46,6 +48,7 @@ IdpFailure = Literal[
     "discovery_invalid",
     "jwks_invalid",
     "token_request_failed",
+    "api_failed",
 ]
 
 

@@ -10,47 +10,38 @@ with its own reason; no message carries the token or any claim value.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from typing import TypeGuard
 
-from joserfc import jws, jwt
+from joserfc import jwt
 from joserfc.errors import JoseError
 
 from mcp_gate.idp.errors import IdTokenInvalidError, LoginRefusedError
 from mcp_gate.idp.identity import Identity
-from mcp_gate.idp.jwks import VerificationKey
+from mcp_gate.jwk_sets import (
+    ALGORITHM_KEY_TYPES,
+    JwsHeader,
+    JwsHeaderError,
+    VerificationKey,
+    read_jws_header,
+)
 
 # OIDC Core 1.0 §3.1.3.7 item 7: the alg must be the one agreed (RS256 by default, §15.1).
-# policy: asymmetric only. `none` and HS* (keyed with our client secret, which the token
-# endpoint's answer would not need) are refused before any key is looked at.
-ALLOWED_ALGORITHMS: dict[str, str] = {"RS256": "RSA", "ES256": "EC"}
+# policy: asymmetric only (jwk_sets.py). `none` and HS* (keyed with our client secret,
+# which the token endpoint's answer would not need) are refused before any key is looked at.
+ALLOWED_ALGORITHMS = ALGORITHM_KEY_TYPES
 # policy: a minute of clock skew between us and the IdP.
 ID_TOKEN_LEEWAY_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class IdTokenHeader:
-    alg: str
-    kid: str | None
-
-    @property
-    def kty(self) -> str:
-        return ALLOWED_ALGORITHMS[self.alg]
+IdTokenHeader = JwsHeader
 
 
 def parse_id_token_header(id_token: str) -> IdTokenHeader:
     """The JWS protected header (RFC 7515 §4), with the algorithm on our allowlist."""
     try:
-        header = jws.extract_compact(id_token.encode("ascii")).protected
-    except (JoseError, ValueError, UnicodeError):
+        return read_jws_header(id_token)
+    except JwsHeaderError as exc:
+        if exc.problem == "alg_not_allowed":
+            raise IdTokenInvalidError("alg_not_allowed") from None
         raise IdTokenInvalidError("id_token_malformed") from None
-    alg = header.get("alg")
-    if alg not in ALLOWED_ALGORITHMS:
-        raise IdTokenInvalidError("alg_not_allowed")
-    kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise IdTokenInvalidError("id_token_malformed")
-    return IdTokenHeader(alg=alg, kid=kid)
 
 
 def verify_id_token_signature(
@@ -112,9 +103,17 @@ def verify_id_token_claims(
         raise IdTokenInvalidError("subject_missing")
 
 
-def parse_identity(claims: dict[str, object], issuer: str) -> Identity:
-    """The Identity in verified claims (OIDC Core 1.0 §5.1 standard claims, Google's `hd`)."""
-    email = claims.get("email")
+def parse_identity(
+    claims: dict[str, object], issuer: str, *, email_claim: str = "email"
+) -> Identity:
+    """The Identity in verified claims (OIDC Core 1.0 §5.1 standard claims, Google's `hd`).
+
+    `email_claim` (`idp.emailClaim`) names the claim that holds the address. `email` is
+    verified only by `email_verified: true` (OIDC Core 1.0 §5.1). Another claim (Entra's
+    `upn` or `preferred_username`) has no such flag: naming it is the operator's word that
+    the provider vouches for its domain (docs/identity-providers.md says for which).
+    """
+    email = claims.get(email_claim)
     if not isinstance(email, str) or "@" not in email:
         raise LoginRefusedError(
             "email_missing",
@@ -123,11 +122,12 @@ def parse_identity(claims: dict[str, object], issuer: str) -> Identity:
         )
     hosted_domain = claims.get("hd")
     name = claims.get("name")
+    # policy: only a JSON true counts as verified; a string "true" does not.
+    verified = claims.get("email_verified") is True if email_claim == "email" else True
     return Identity(
         subject=str(claims["sub"]),
         email=email,
-        # policy: only a JSON true counts as verified; a string "true" does not.
-        email_verified=claims.get("email_verified") is True,
+        email_verified=verified,
         hosted_domain=hosted_domain if isinstance(hosted_domain, str) and hosted_domain else None,
         name=name if isinstance(name, str) else "",
         issuer=issuer,

@@ -1,8 +1,9 @@
-"""The provider's ID token signing keys (a JWK Set, RFC 7517 §5), cached and refreshed.
+"""A JWK Set (RFC 7517 §5) at a URL, cached and refreshed: an IdP's ID token signing keys,
+and likewise a trusted issuer's or a client's keys (key_sources.py).
 
-Owns fetching `jwks_uri`, keeping the RSA and P-256 EC signing keys, and following key
+Owns fetching `jwks_uri`, keeping its keys (read by `jwk_sets.py`), and following key
 rotation: an unknown `kid` triggers one refetch (OIDC Core 1.0 §10.1.1), rate-limited so a
-stream of bad tokens cannot make us hammer the IdP. Does not verify anything itself.
+stream of bad tokens cannot make us hammer the key's owner. Does not verify anything itself.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import aiohttp
 import structlog
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, RSAKey
 
 from mcp_gate.idp.errors import IdpError
 from mcp_gate.idp.upstream import get_json
+from mcp_gate.jwk_sets import JwkEntry, VerificationKey, parse_jwk_set, select_key
 
 log = structlog.get_logger()
 
@@ -28,47 +27,15 @@ JWKS_MAX_AGE_SECONDS = 3600.0
 JWKS_REFETCH_MIN_INTERVAL_SECONDS = 60.0
 
 Clock = Callable[[], float]
-VerificationKey = RSAKey | ECKey
+__all__ = ["Clock", "JwksCache", "VerificationKey", "parse_jwks"]
 
 
-@dataclass(frozen=True)
-class _Entry:
-    kid: str | None
-    kty: str
-    key: VerificationKey
-
-
-def parse_jwks(document: Mapping[str, object]) -> tuple[_Entry, ...]:
-    """The signature keys of a JWK Set that the gate can use (RSA, EC P-256)."""
-    keys = document.get("keys")  # RFC 7517 §5.1: REQUIRED
-    if not isinstance(keys, list):
-        raise IdpError("jwks_invalid", "JWK Set has no keys array")
-    entries = []
-    for jwk in keys:
-        if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":  # RFC 7517 §4.2
-            continue
-        kid = jwk.get("kid")
-        try:
-            if jwk.get("kty") == "RSA":
-                entries.append(_Entry(kid, "RSA", RSAKey.import_key(_public_part(jwk))))
-            elif jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
-                entries.append(_Entry(kid, "EC", ECKey.import_key(_public_part(jwk))))
-        except (JoseError, ValueError, TypeError):
-            # policy: one unusable key does not take the provider's other keys down with it.
-            log.warning("idp_jwk_skipped", kid=kid if isinstance(kid, str) else None)
-    return tuple(entries)
-
-
-def _public_part(jwk: Mapping[str, object]) -> dict[str, str | list[str]]:
-    """The public members of an RSA (RFC 7518 §6.3.1) or EC (§6.2.1) key, all strings."""
-    names = {"RSA": ("kty", "n", "e"), "EC": ("kty", "crv", "x", "y")}[str(jwk["kty"])]
-    public: dict[str, str | list[str]] = {}
-    for name in names:
-        value = jwk.get(name)
-        if not isinstance(value, str):
-            raise ValueError(f"JWK member {name} is not a string")
-        public[name] = value
-    return public
+def parse_jwks(document: Mapping[str, object]) -> tuple[JwkEntry, ...]:
+    """The usable signature keys of the provider's JWK Set, or `IdpError` without any."""
+    try:
+        return parse_jwk_set(document)
+    except ValueError as exc:
+        raise IdpError("jwks_invalid", str(exc)) from None
 
 
 class JwksCache:
@@ -78,7 +45,7 @@ class JwksCache:
         self._http = http
         self._clock = clock
         self._uri: str | None = None
-        self._entries: tuple[_Entry, ...] = ()
+        self._entries: tuple[JwkEntry, ...] = ()
         self._fetched_at = 0.0
         self._last_unknown_kid_refetch: float | None = None
         self._lock = asyncio.Lock()
@@ -107,8 +74,4 @@ class JwksCache:
         self._fetched_at = now
 
     def _select(self, kid: str | None, kty: str) -> VerificationKey | None:
-        candidates = [entry for entry in self._entries if entry.kty == kty]
-        if kid is not None:
-            candidates = [entry for entry in candidates if entry.kid == kid]
-        # OIDC Core 1.0 §10.1: without a `kid`, only an unambiguous key may be used.
-        return candidates[0].key if len(candidates) == 1 else None
+        return select_key(self._entries, kid, kty)

@@ -56,6 +56,7 @@ class OidcProvider:
         extra_scopes: tuple[str, ...] = (),
         extra_authorization_params: Mapping[str, str] | None = None,
         extra_issuers: frozenset[str] = frozenset(),
+        email_claim: str = "email",
         clock: Clock = time.time,
     ) -> None:
         self.kind = kind
@@ -67,6 +68,7 @@ class OidcProvider:
         self.scopes = tuple(dict.fromkeys(BASE_SCOPES + extra_scopes))
         self._extra_params = dict(extra_authorization_params or {})
         self._issuers = frozenset({issuer}) | extra_issuers
+        self.email_claim = email_claim
         self._http = http
         self._clock = clock
         self._discovery = ProviderDiscovery(http, discovery_url, issuer)
@@ -106,12 +108,13 @@ class OidcProvider:
         claims = verify_id_token_signature(id_token, header, key)
         verify_id_token_claims(
             claims,
-            issuers=self._issuers,
+            # The document's spelling of the issuer (a trailing slash: discovery.py).
+            issuers=self._issuers | {metadata.issuer},
             client_id=self.client_id,
             nonce=nonce,
             now=self._clock(),
         )
-        identity = parse_identity(claims, self.issuer)
+        identity = parse_identity(claims, self.issuer, email_claim=self.email_claim)
         verify_identity_allowed(identity, self.allowed_domains, self.kind)
         return identity
 

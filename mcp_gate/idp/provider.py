@@ -1,7 +1,8 @@
 """What the web layer needs from an identity provider, and the factory that picks one.
 
 Owns the `IdentityProvider` protocol (the two steps of a login) and the mapping from
-`auth.idp` config to an implementation: `google.py`, generic `oidc.py`, or `dev.py`.
+`auth.idp` config to an implementation: `google.py`, generic `oidc.py`, `github.py` (plain
+OAuth and the REST API), or `dev.py`.
 
 A login, as the web layer drives it:
 
@@ -25,6 +26,7 @@ from mcp_gate.config.model import IdpConfig, ProviderKind
 from mcp_gate.errors import ConfigError
 from mcp_gate.idp.dev import DevProvider
 from mcp_gate.idp.discovery import build_issuer_from_discovery_url
+from mcp_gate.idp.github import GitHubProvider
 from mcp_gate.idp.google import build_google_provider
 from mcp_gate.idp.identity import Identity
 from mcp_gate.idp.jwks import Clock
@@ -79,6 +81,19 @@ def build_identity_provider(
     assert idp_config.client_secret is not None
 
     redirect_uri = build_redirect_uri(base_url)
+    if idp_config.provider == "github":
+        return GitHubProvider(
+            client_id=idp_config.client_id,
+            client_secret=idp_config.client_secret,
+            redirect_uri=redirect_uri,
+            web_url=idp_config.github_url,
+            api_url=idp_config.github_api_url,
+            http=http,
+            allowed_domains=allowed_domains,
+            allowed_orgs=idp_config.allowed_orgs,
+            allowed_teams=idp_config.allowed_teams,
+            extra_scopes=idp_config.scopes,
+        )
     if idp_config.provider == "google":
         return build_google_provider(
             idp_config,
@@ -99,5 +114,6 @@ def build_identity_provider(
         allowed_domains=allowed_domains,
         http=http,
         extra_scopes=idp_config.scopes,
+        email_claim=idp_config.email_claim,
         clock=clock,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -39,7 +40,7 @@ async def get_json(http: aiohttp.ClientSession, url: str, failure: IdpFailure) -
             body = await _read_json(response)
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise IdpError("idp_unreachable", f"GET {url} failed: {type(exc).__name__}") from None
-    if body is None:
+    if not isinstance(body, dict):
         raise IdpError(failure, f"GET {url} did not answer a JSON object")
     return body
 
@@ -55,20 +56,44 @@ async def post_form(
         async with http.post(
             url, data=dict(form), headers=dict(headers), timeout=_TIMEOUT, allow_redirects=False
         ) as response:
-            return response.status, await _read_json(response)
+            body = await _read_json(response)
+            return response.status, body if isinstance(body, dict) else None
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise IdpError("idp_unreachable", f"POST {url} failed: {type(exc).__name__}") from None
 
 
-async def _read_json(response: aiohttp.ClientResponse) -> dict[str, object] | None:
-    """The body as a JSON object; None if it is not one or is over the size limit."""
+@dataclass(frozen=True)
+class ApiAnswer:
+    """One answer of an IdP's REST API: its status, JSON body (None if not JSON) and the
+    `Link` header (RFC 8288) that names further pages."""
+
+    status: int
+    body: object
+    link: str | None
+
+
+async def get_api(http: aiohttp.ClientSession, url: str, headers: Mapping[str, str]) -> ApiAnswer:
+    """GET an API resource with the user's token in `headers`; any status is an answer."""
+    try:
+        async with http.get(
+            url, headers=dict(headers), timeout=_TIMEOUT, allow_redirects=False
+        ) as response:
+            body = await _read_json(response)
+            return ApiAnswer(response.status, body, response.headers.get("Link"))
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise IdpError("idp_unreachable", f"GET {url} failed: {type(exc).__name__}") from None
+
+
+async def _read_json(response: aiohttp.ClientResponse) -> object:
+    """The body as a JSON value; None if it is not JSON or is over the size limit."""
     raw = bytearray()
     async for chunk in response.content.iter_chunked(64 * 1024):
         raw += chunk
         if len(raw) > IDP_MAX_BODY_BYTES:
             return None
+    if not raw:
+        return None
     try:
-        body = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    return body if isinstance(body, dict) else None

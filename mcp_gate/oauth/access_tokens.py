@@ -25,7 +25,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from mcp_gate.crypto.digest import token_digest
-from mcp_gate.oauth.models import Grant
+from mcp_gate.oauth.models import Grant, GrantKind
 
 _ALGORITHM = "HS256"
 _TYPE = "at+jwt"
@@ -42,6 +42,8 @@ class AccessClaims:
     client_id: str
     scope: str
     expires_at: int
+    kind: GrantKind = "user"
+    issued_at: int = 0
 
 
 class AccessTokens:
@@ -70,6 +72,8 @@ class AccessTokens:
             "exp": now + ttl_seconds,
             "jti": secrets.token_urlsafe(12),
         }
+        if grant.kind != "user":
+            claims["kind"] = grant.kind  # whom it acts for: principal.py
         return jwt.encode({"alg": _ALGORITHM, "typ": _TYPE}, claims, self._key)
 
     def parse(self, token: str) -> AccessClaims | None:
@@ -96,6 +100,9 @@ class AccessTokens:
         if decoded.header.get("typ") != _TYPE:
             return None
         claims = decoded.claims
+        kind = claims.get("kind", "user")
+        if kind not in ("user", "client", "workload"):
+            return None
         try:
             expires_at = int(claims["exp"])
             if claims["iss"] != self._issuer or expires_at <= self._clock():
@@ -108,6 +115,8 @@ class AccessTokens:
                 client_id=str(claims["client_id"]),
                 scope=str(claims.get("scope", "")),
                 expires_at=expires_at,
+                kind=kind,
+                issued_at=int(claims.get("iat", 0)),
             )
         except (KeyError, TypeError, ValueError):
             return None

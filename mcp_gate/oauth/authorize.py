@@ -72,6 +72,12 @@ def parse_authorization_request(
     *,
     now: float,
 ) -> PendingAuthorization:
+    if "authorization_code" not in client.grant_types:
+        # RFC 6749 §4.4: a client_credentials client acts for itself, never for a user.
+        raise UntrustedRequestError(
+            "This application is a machine client: it gets its tokens without anyone "
+            "signing in, so it cannot sign you in here."
+        )
     redirect_uri = choose_redirect_uri(client, params.get("redirect_uri"))
     state = params.get("state")
     if state is not None and len(state) > STATE_MAX_CHARS:

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from mcp_gate.oauth.access_tokens import AccessTokens
+from mcp_gate.oauth.access_tokens import AccessClaims, AccessTokens
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.principal import Principal
@@ -21,6 +21,15 @@ from mcp_gate.principal import Principal
 # policy: how stale another replica's view of a revocation may be.
 GRANT_CACHE_SECONDS = 5.0
 _GRANT_CACHE_ENTRIES = 50_000
+
+
+def principal_of(claims: AccessClaims) -> Principal:
+    """Whom a verified access token acts for, by the kind of its grant."""
+    if claims.kind == "client":
+        return Principal.client(claims.client_id)
+    if claims.kind == "workload":
+        return Principal.workload(claims.subject, client_id=claims.client_id)
+    return Principal.user(claims.subject, claims.email or None, client_id=claims.client_id)
 
 
 class GateTokenVerifier:
@@ -47,7 +56,17 @@ class GateTokenVerifier:
             return None
         if not await self._grant_alive(claims.grant_id, claims.subject):
             return None
-        return Principal.user(claims.subject, claims.email or None)
+        return principal_of(claims)
+
+    async def introspect(self, token: str, resource: str) -> AccessClaims | None:
+        """The claims of a live access token issued for exactly `resource` (RFC 7662 §2.2:
+        anything else is inactive for the resource server that asks), else None."""
+        claims = self._access.parse(token)
+        if claims is None or claims.resource != resource:
+            return None
+        if not await self._grant_alive(claims.grant_id, claims.subject):
+            return None
+        return claims
 
     async def _grant_alive(self, grant_id: str, subject: str) -> bool:
         now = self._clock()

@@ -19,7 +19,9 @@ from urllib.parse import unquote_plus
 
 from mcp_gate.crypto.digest import secrets_equal, token_digest
 from mcp_gate.oauth.cimd import CimdResolver, is_cimd_client_id
+from mcp_gate.oauth.client_assertions import CLIENT_ASSERTION_TYPE
 from mcp_gate.oauth.errors import InvalidClient, InvalidRequest
+from mcp_gate.oauth.external_jwt import unverified_claims
 from mcp_gate.oauth.models import AuthMethod, Client
 from mcp_gate.store.protocols import Store
 from mcp_gate.store.records import from_json, to_json
@@ -35,20 +37,34 @@ _DCR_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def build_static_client(
-    client_id: str, client_name: str, redirect_uris: Sequence[str], secret: str | None
+    client_id: str,
+    client_name: str,
+    redirect_uris: Sequence[str],
+    secret: str | None,
+    *,
+    grant_types: Sequence[str] = ("authorization_code", "refresh_token"),
+    has_keys: bool = False,
 ) -> Client:
-    """A pre-registered client (reference §2.5 item 29), for `ClientRepository(static=...)`.
+    """A pre-registered client (MCP authorization §Client Registration: pre-registration),
+    for `ClientRepository(static=...)`.
 
-    Without a secret it is public (`none`); with one it is confidential, registered as
-    `client_secret_basic` (RFC 7591 §2's default; `authenticate_client` takes either
-    secret method). The secret's digest is computed here, once.
+    With keys (`jwks`, `jwksUrl`) it authenticates by `private_key_jwt` (RFC 7523 §2.2);
+    with a secret it is confidential, registered as `client_secret_basic` (RFC 7591 §2's
+    default; `authenticate_client` takes either secret method); with neither it is public
+    (`none`). The secret's digest is computed here, once.
     """
+    method: AuthMethod = "none"
+    if has_keys:
+        method = "private_key_jwt"
+    elif secret:
+        method = "client_secret_basic"
     return Client(
         client_id=client_id,
         redirect_uris=tuple(redirect_uris),
-        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        token_endpoint_auth_method=method,
         client_secret_digest=token_digest(secret) if secret else "",
         client_name=client_name,
+        grant_types=tuple(grant_types),
         source="static",
     )
 
@@ -109,15 +125,22 @@ class ClientRepository:
 class ClientCredentials(NamedTuple):
     """Who a token request says it is, and how it proves it (RFC 6749 §2.3).
 
-    Unpacks as `client_id, secret, method`. `secret` is None for `none`; its repr hides it.
+    `secret` is the client secret (None unless a secret method), `assertion` the signed
+    JWT of `private_key_jwt` (None otherwise); the repr hides both.
     """
 
     client_id: str
     secret: str | None
     method: AuthMethod
+    assertion: str | None = None
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, method={self.method!r})"
+
+
+def has_client_credentials(headers_authorization: str | None, form: Mapping[str, str]) -> bool:
+    """Whether the request says who its client is at all (grants where that is optional)."""
+    return bool(headers_authorization or form.get("client_id") or form.get("client_assertion"))
 
 
 def parse_client_credentials(
@@ -129,12 +152,19 @@ def parse_client_credentials(
       encodes them, the TypeScript SDK does not; ids and secrets we mint read the same
       either way). A `client_id` in the body beside it must name the same client.
     - `client_secret_post`: `client_id` and `client_secret` in the body.
+    - `private_key_jwt`: `client_assertion` and its type (RFC 7523 §2.2); `client_id` may
+      be left out, the assertion's `sub` names the client (RFC 7523 §3 item 2).
     - `none`: only `client_id` in the body.
     Raises `InvalidRequest` for two methods at once or a body `client_id` that contradicts
     the header, `InvalidClient` for missing or malformed credentials.
     """
     body_id = form.get("client_id") or None
     body_secret = form.get("client_secret")
+    if "client_assertion" in form or "client_assertion_type" in form:
+        if headers_authorization is not None or body_secret is not None:
+            # RFC 6749 §2.3: "MUST NOT use more than one authentication method".
+            raise InvalidRequest("use either a client assertion or a client secret, not both")
+        return _assertion_credentials(form, body_id)
     if headers_authorization is None:
         if body_id is None:
             # RFC 6749 §5.2 invalid_client: "no client authentication included".
@@ -151,8 +181,23 @@ def parse_client_credentials(
     return ClientCredentials(basic_id, basic_secret, "client_secret_basic")
 
 
+def _assertion_credentials(form: Mapping[str, str], body_id: str | None) -> ClientCredentials:
+    assertion = form.get("client_assertion", "")
+    if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE or not assertion:
+        raise InvalidClient(f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}")
+    claims = unverified_claims(assertion)
+    subject = claims.get("sub") if claims is not None else None
+    if not isinstance(subject, str) or not subject:
+        raise InvalidClient("the client assertion names no client (sub)")
+    if body_id is not None and body_id != subject:
+        raise InvalidClient("client_id differs from the client assertion's sub")
+    return ClientCredentials(subject, None, "private_key_jwt", assertion)
+
+
 def authenticate_client(client: Client, method_used: str, presented_secret: str | None) -> None:
-    """Return when the request authenticates as `client`, else raise `InvalidClient`.
+    """Return when the request authenticates as `client` by a secret (or as a public
+    client), else raise `InvalidClient`. A `private_key_jwt` client is authenticated by
+    `ClientAssertionVerifier` instead, and is refused here whatever it sent.
 
     - A `none` client proves nothing (RFC 6749 §2.1 public client), but must not present
       a secret: one it was never issued means a confused or forged request (policy).
@@ -161,6 +206,10 @@ def authenticate_client(client: Client, method_used: str, presented_secret: str 
       stored digest. policy: either secret method is accepted whatever was registered;
       both send the same secret over the same TLS connection.
     """
+    if client.token_endpoint_auth_method == "private_key_jwt":  # noqa: S105 - a method name
+        raise InvalidClient("this client authenticates with a signed JWT (private_key_jwt)")
+    if method_used == "private_key_jwt":
+        raise InvalidClient("this client has no keys; it authenticates with its secret")
     if client.token_endpoint_auth_method == "none":  # noqa: S105 - a method name
         if presented_secret:
             raise InvalidClient("this client is public and has no client secret")

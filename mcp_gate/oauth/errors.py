@@ -27,6 +27,11 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class UnauthorizedClient(OAuthError):
+    # RFC 6749 §5.2: the client may not use this grant type.
+    error = "unauthorized_client"
+
+
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
+AuthMethod = Literal["none", "client_secret_post", "client_secret_basic", "private_key_jwt"]
+# Whom a grant's tokens act for (principal.py): a person, a machine client, a workload.
+GrantKind = Literal["user", "client", "workload"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class LoginAttempt:
 
 @dataclass(frozen=True)
 class Grant:
+    """`subject` is the IdP's `sub` for a user, the client id for a client, the rendered
+    principal for a workload. A machine's grant holds one access token and no refresh token
+    (RFC 6749 §4.4.3), and expires with it."""
+
     id: str
     subject: str
     email: str
@@ -78,6 +84,7 @@ class Grant:
     scope: str
     created_at: float
     expires_at: float
+    kind: GrantKind = "user"
 
 
 @dataclass(frozen=True)

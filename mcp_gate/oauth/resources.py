@@ -52,9 +52,15 @@ def server_resources(base_url: str, server: str) -> ServerResources:
 
 
 class ResourceIndex:
-    """Every resource URI the gate protects, and the server each one names."""
+    """Every resource URI the gate issues tokens for, and the server each one names.
 
-    def __init__(self, base_url: str, servers: Iterable[str]) -> None:
+    The gate's own servers are named by their config name. An external resource server's
+    resource (`resourceServers`, already canonical) names itself: no server name holds a
+    `:`, so a token for it never opens a route of the gate, and `/authorize`, `/token` and
+    the consent page treat it like any other resource.
+    """
+
+    def __init__(self, base_url: str, servers: Iterable[str], external: Iterable[str] = ()) -> None:
         self._by_uri: dict[str, str] = {}
         self.servers: dict[str, ServerResources] = {}
         for name in servers:
@@ -62,20 +68,25 @@ class ResourceIndex:
             self.servers[name] = resources
             for uri in resources.all:
                 self._by_uri[uri] = name
+        self.external = frozenset(external)
+        for uri in self.external:
+            self._by_uri[uri] = uri
 
     def resolve(self, resource: str | None) -> tuple[str, str]:
         """(canonical resource, server) for an RFC 8707 `resource` parameter.
 
-        policy (reference §2.7 item 38): a request without `resource` gets the only server
-        when there is exactly one; with several, the client must say which.
+        policy: a request without `resource` gets the gate's only server when there is
+        exactly one; with several, the client must say which. External resources always
+        need naming.
         """
         if not resource:
             if len(self.servers) == 1:
                 only = next(iter(self.servers.values()))
                 return only.mcp, only.server
+            examples = [r.mcp for r in self.servers.values()] or sorted(self.external)
             raise InvalidTarget(
-                "this gate protects several servers: send the resource parameter "
-                "(RFC 8707) naming one, e.g. " + next(iter(self.servers.values())).mcp
+                "send the resource parameter (RFC 8707) naming the server, e.g. "
+                + (examples[0] if examples else "its MCP endpoint URL")
             )
         canonical = canonical_uri(resource)
         server = self._by_uri.get(canonical)

@@ -9,6 +9,11 @@
   rotation got (kept sealed under the old token for the window), so a replay inside the
   window never forks the grant into a second live token chain; later, it is a stolen token
   replayed, and the whole grant is revoked (RFC 9700 §4.14.2).
+- `client_credentials` (RFC 6749 §4.4) and the tokens of a workload's token exchange
+  (RFC 8693; `token_exchange.py` decides who): one access token bound to one resource like
+  a user's (RFC 8707), no refresh token (RFC 6749 §4.4.3: SHOULD NOT; the machine asks
+  again), backed by a grant of its own kind (`client`, `workload`) that lives as long as
+  the token, so revocation and the bearer check work as for users.
 - revocation (RFC 7009 §2.1): either token revokes its grant, hence every token of it.
 Client authentication happens before these are called (clients.py).
 """
@@ -28,9 +33,10 @@ from mcp_gate.crypto.aead import open_under_token, seal_under_token
 from mcp_gate.crypto.digest import new_token, secrets_equal
 from mcp_gate.errors import CryptoError
 from mcp_gate.oauth.access_tokens import AccessTokens
-from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget
+from mcp_gate.oauth.authorize import grant_scope
+from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget, UnauthorizedClient
 from mcp_gate.oauth.grants import GrantStore
-from mcp_gate.oauth.models import Client, Grant, RefreshToken
+from mcp_gate.oauth.models import Client, Grant, GrantKind, RefreshToken
 from mcp_gate.oauth.pkce import verify_verifier
 from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
 
@@ -60,10 +66,63 @@ class TokenService:
         self.refresh_ttl_seconds = refresh_ttl_seconds
         self._clock = clock
 
+    async def for_client(
+        self, client: Client, resource: str | None, scope: str | None
+    ) -> dict[str, Any]:
+        """RFC 6749 §4.4.2-3: a token for an authenticated client allowed this grant."""
+        if "client_credentials" not in client.grant_types:
+            raise UnauthorizedClient("this client may not use the client_credentials grant")
+        if client.token_endpoint_auth_method == "none":  # noqa: S105 - a method name
+            # RFC 6749 §4.4: "MUST only be used by confidential clients".
+            raise UnauthorizedClient("client_credentials needs a confidential client")
+        return await self._issue_machine(
+            "client", client.client_id, client.client_id, resource, scope
+        )
+
+    async def for_workload(
+        self, principal: str, client_id: str, resource: str | None, scope: str | None
+    ) -> dict[str, Any]:
+        """A token for a workload whose subject token `token_exchange.py` accepted."""
+        return await self._issue_machine("workload", principal, client_id, resource, scope)
+
+    async def _issue_machine(
+        self, kind: GrantKind, subject: str, client_id: str, resource: str | None, scope: str | None
+    ) -> dict[str, Any]:
+        canonical, server = self._resources.resolve(resource)  # RFC 8707 §2
+        lifetime = int(self._access_ttl)
+        grant = self.new_grant(
+            subject=subject,
+            email="",
+            client_id=client_id,
+            resource=canonical,
+            server=server,
+            scope=grant_scope(scope),
+            kind=kind,
+            lifetime_seconds=lifetime,
+        )
+        await self._grants.save_grant(grant, now=grant.created_at)
+        return {
+            "access_token": self._access.issue(grant, lifetime),
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": grant.scope,
+        }
+
     def new_grant(
-        self, *, subject: str, email: str, client_id: str, resource: str, server: str, scope: str
+        self,
+        *,
+        subject: str,
+        email: str,
+        client_id: str,
+        resource: str,
+        server: str,
+        scope: str,
+        kind: GrantKind = "user",
+        lifetime_seconds: float | None = None,
     ) -> Grant:
+        """A user's grant lives `refreshTokenTtl`; a machine's as long as its one token."""
         now = self._clock()
+        lifetime = self.refresh_ttl_seconds if lifetime_seconds is None else lifetime_seconds
         return Grant(
             id=secrets.token_urlsafe(18),
             subject=subject,
@@ -73,7 +132,8 @@ class TokenService:
             server=server,
             scope=scope,
             created_at=now,
-            expires_at=now + self.refresh_ttl_seconds,
+            expires_at=now + lifetime,
+            kind=kind,
         )
 
     async def exchange_code(

@@ -14,11 +14,15 @@ from mcp_gate.config.model import GateConfig
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.idp.provider import IdentityProvider
 from mcp_gate.oauth.bearer import GateTokenVerifier
+from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
 from mcp_gate.oauth.clients import ClientRepository
 from mcp_gate.oauth.consent_requests import ConsentRequests
 from mcp_gate.oauth.grants import GrantStore
+from mcp_gate.oauth.introspection import ResourceServerRegistry
+from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.token_endpoint import TokenService
+from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
 from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.bearer_auth import ChallengeInfo
@@ -34,6 +38,10 @@ class AuthComponents:
     grants: GrantStore
     consent_requests: ConsentRequests
     tokens: TokenService
+    client_assertions: ClientAssertionVerifier
+    trusted_issuers: TrustedIssuers
+    resource_servers: ResourceServerRegistry
+    features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider
     cookies: BrowserCookies

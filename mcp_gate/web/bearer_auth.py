@@ -59,15 +59,14 @@ def _credentials(request: web.Request) -> tuple[str, str]:
 
 
 def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> str | None:
-    """Which serviceAuths credential matches ("<entry>.<token>"), comparing every one in full.
-
-    Each token is its own principal, so two machines never share MCP sessions."""
+    """The principal name of the serviceAuths credential that matches, comparing every one
+    in full. Each token is its own principal, so two machines never share MCP sessions."""
     matched: str | None = None
     for index, auth in enumerate(server.service_auths):
         if auth.type == "bearer" and scheme == "bearer":
             for token_index, token in enumerate(auth.tokens):
                 if secrets_equal(value, token.reveal()) and matched is None:
-                    matched = f"{index}.{token_index}"
+                    matched = auth.principal_name(server.name, index, token_index)
         elif auth.type == "basic" and scheme == "basic":
             try:
                 user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
@@ -78,7 +77,7 @@ def _match_service_auth(server: ServerConfig, scheme: str, value: str) -> str | 
             if (secrets_equal(user, auth.username) & secrets_equal(password, expected)) and (
                 matched is None
             ):
-                matched = str(index)
+                matched = auth.principal_name(server.name, index, 0)
     return matched
 
 
@@ -104,9 +103,9 @@ class Authenticator:
             return ANONYMOUS
         scheme, value = _credentials(request)
         if value and server.service_auths:
-            index = _match_service_auth(server, scheme, value)
-            if index is not None:
-                return Principal.service(server.name, index)
+            name = _match_service_auth(server, scheme, value)
+            if name is not None:
+                return Principal.service(name)
         if self._verifier is not None and scheme == "bearer" and value:
             principal = await self._verifier.verify(value, server.name)
             if principal is not None:

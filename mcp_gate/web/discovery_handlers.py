@@ -1,4 +1,5 @@
-"""Discovery documents: RFC 8414 AS metadata and RFC 9728 protected-resource metadata.
+"""Discovery documents: RFC 8414 AS metadata, RFC 9728 protected-resource metadata, and the
+JWK Set (RFC 7517 §5) of the identity JWTs backends receive.
 
 Served at the origin's root `/.well-known/…` whatever the path of `baseURL` (RFC 8414 §3,
 RFC 9728 §3: the well-known segment goes between host and path). Answered with 200 or
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH
+from mcp_gate.appkeys import AUTH, IDENTITY_SIGNER
 from mcp_gate.oauth.metadata import authorization_server_metadata, protected_resource_metadata
 from mcp_gate.oauth.resources import canonical_uri
 
@@ -18,7 +19,7 @@ _PUBLIC_JSON = {"Cache-Control": "public, max-age=300"}
 
 async def authorization_server(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
-    document = authorization_server_metadata(auth.issuer, auth.endpoint_base)
+    document = authorization_server_metadata(auth.issuer, auth.endpoint_base, auth.features)
     return web.json_response(document, headers=_PUBLIC_JSON)
 
 
@@ -30,7 +31,7 @@ async def protected_resource(request: web.Request) -> web.Response:
     if suffix:
         resource = f"{auth.issuer}/{suffix}"
         server = auth.resources.server_of(resource)
-        if server is None:
+        if server not in auth.resources.servers:  # an external server publishes its own
             raise web.HTTPNotFound(text="no such protected resource\n")
         canonical = canonical_uri(resource)
     elif len(auth.resources.servers) == 1:
@@ -40,3 +41,8 @@ async def protected_resource(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="several resources: use the path-inserted document\n")
     document = protected_resource_metadata(canonical, auth.issuer, server)
     return web.json_response(document, headers=_PUBLIC_JSON)
+
+
+async def jwks(request: web.Request) -> web.Response:
+    """`/.well-known/jwks.json`: every identity key, the signing one first."""
+    return web.json_response(request.app[IDENTITY_SIGNER].public_jwks(), headers=_PUBLIC_JSON)

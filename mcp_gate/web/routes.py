@@ -22,7 +22,7 @@ from mcp_gate.web import (
 )
 
 
-def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
+def add_routes(app: web.Application, base_path: str, *, oauth: bool, jwks: bool = False) -> None:
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
     app.router.add_get(f"{base_path}{home_handlers.HOME_PATH}", home_handlers.home)
@@ -30,6 +30,8 @@ def add_routes(app: web.Application, base_path: str, *, oauth: bool) -> None:
         app.router.add_get(base_path, home_handlers.to_home)
     if oauth:
         _add_oauth_routes(app, base_path)
+    if jwks:
+        app.router.add_get("/.well-known/jwks.json", discovery_handlers.jwks)
     # Named `mcp-*`: the authentication middleware acts on these routes (mcp_auth.py).
     mcp = f"{base_path}/{{server}}/mcp"
     app.router.add_post(mcp, mcp_handlers.handle_mcp, name="mcp-post")
@@ -60,6 +62,7 @@ def _add_oauth_routes(app: web.Application, base_path: str) -> None:
     app.router.add_post(f"{base_path}/oauth/dev-login", dev_login_handlers.dev_login_submit)
     app.router.add_post(f"{base_path}/token", token_handlers.token)
     app.router.add_post(f"{base_path}/revoke", token_handlers.revoke)
+    app.router.add_post(f"{base_path}/introspect", token_handlers.introspect)
     app.router.add_post(f"{base_path}/register", token_handlers.register)
     app.router.add_get(f"{base_path}{home_handlers.SIGN_IN_PATH}", home_handlers.sign_in)
     my_tokens = f"{base_path}/my/tokens"

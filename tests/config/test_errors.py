@@ -215,9 +215,9 @@ def test_secret_values_never_appear_in_messages() -> None:
     ("idp", "problems"),
     [
         ({"provider": "okta"}, [
-            "proxy.auth.idp.provider: must be one of google, oidc, dev; got 'okta'",
+            "proxy.auth.idp.provider: must be one of google, oidc, github, dev; got 'okta'",
         ]),
-        ({}, ["proxy.auth.idp.provider: required: google, oidc or dev"]),
+        ({}, ["proxy.auth.idp.provider: required: google, oidc, github or dev"]),
         ({"provider": "google"}, [
             "proxy.auth.idp.clientId: required: "
             "the gate's OAuth client id at the google provider",
@@ -253,7 +253,8 @@ def test_missing_idp_is_required() -> None:
     document = minimal_document()
     document["proxy"]["auth"] = {"allowedDomains": ["example.test"]}
     assert problems_of(document) == [
-        "proxy.auth.idp: required: the provider users log in with (provider: google, oidc or dev)"
+        "proxy.auth.idp: required: the provider users log in with "
+        "(provider: google, oidc, github or dev)"
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mcp_gate.config import load_config, parse_config
-from mcp_gate.config.auth_schema import GOOGLE_DISCOVERY_URL
+from mcp_gate.config.idp_schema import GOOGLE_DISCOVERY_URL
 from mcp_gate.config.model import Secret, ToolFilter, UserTokenTemplate
 from tests.fixtures.config_files import EXAMPLE_ENVIRON, EXAMPLES, problems_of
 

@@ -20,14 +20,15 @@ def _example(name: str) -> GateConfig:
     return load_config(EXAMPLES / name, EXAMPLE_ENVIRON)
 
 
-@pytest.mark.parametrize("name", ["design.yaml", "mcp-front.json"])
+@pytest.mark.parametrize("name", ["design.yaml", "design-identity.yaml", "mcp-front.json"])
 def test_render_shows_no_secret_value(name: str) -> None:
     """DESIGN §3: check-config prints the effective config with every secret as ***."""
     text = render_effective_config(_example(name))
     assert "'***'" in text
     for variable in ("GOOGLE_CLIENT_SECRET", "REDIS_URL", "MCP_GATE_JWT_SECRET", "CI_TOKEN",
                      "MCP_GATE_ENCRYPTION_KEY", "JWT_SECRET", "ENCRYPTION_KEY", "WAREHOUSE_DSN",
-                     "BATCH_PASSWORD"):  # fmt: skip
+                     "BATCH_PASSWORD", "GITHUB_CLIENT_SECRET", "CI_BOT_SECRET",
+                     "TOOLS_RS_SECRET"):  # fmt: skip
         assert EXAMPLE_ENVIRON[variable] not in text, variable
     assert "ci-static-token" not in text
     assert "redis-password-value" not in text
@@ -107,7 +108,7 @@ def _secrets_as_env(config: GateConfig) -> tuple[dict[str, object], dict[str, st
     return build_document(config, show=as_env), environ
 
 
-@pytest.mark.parametrize("name", ["design.yaml", "mcp-front.json"])
+@pytest.mark.parametrize("name", ["design.yaml", "design-identity.yaml", "mcp-front.json"])
 def test_rendered_document_parses_back_to_an_equal_config(name: str) -> None:
     """Round trip: the rendered document, secrets given back through `$env`, is the same config."""
     config = _example(name)
@@ -115,7 +116,7 @@ def test_rendered_document_parses_back_to_an_equal_config(name: str) -> None:
     assert parse_config(document, environ, source="render") == config
 
 
-@pytest.mark.parametrize("name", ["design.yaml", "mcp-front.json"])
+@pytest.mark.parametrize("name", ["design.yaml", "design-identity.yaml", "mcp-front.json"])
 def test_rendered_yaml_text_loads_back_to_an_equal_config(
     name: str, write_config: WriteConfig
 ) -> None:

@@ -354,7 +354,8 @@ async def test_access_and_refresh_tokens_are_never_taken_for_one_another(
     ("form", "error"),
     [
         ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
-        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
+        # A registered (DCR) client may not use it; pre-registered machines may.
+        ({"grant_type": "client_credentials"}, "unauthorized_client"),
         ({"grant_type": "authorization_code"}, "invalid_request"),
         ({"grant_type": "refresh_token"}, "invalid_request"),
     ],
@@ -362,7 +363,7 @@ async def test_access_and_refresh_tokens_are_never_taken_for_one_another(
 async def test_unsupported_or_incomplete_grant_is_a_clear_400(
     oauth_gate_factory, py_streamable_server, form, error
 ):
-    """RFC 6749 §5.2: `unsupported_grant_type`, `invalid_request`."""
+    """RFC 6749 §5.2: `unsupported_grant_type`, `unauthorized_client`, `invalid_request`."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         answer = await token_request(gate.base_url, client, form)

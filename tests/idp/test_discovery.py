@@ -7,7 +7,7 @@ import pytest
 
 from mcp_gate.errors import ConfigError
 from mcp_gate.idp import IdpError
-from mcp_gate.idp.discovery import build_issuer_from_discovery_url
+from mcp_gate.idp.discovery import build_issuer_from_discovery_url, parse_provider_metadata
 from mcp_gate.idp.google import GOOGLE_DISCOVERY_URL, GOOGLE_ISSUER
 from tests.idp.scripted_idp import NONCE, ScriptedIdp
 
@@ -106,3 +106,19 @@ async def test_oversized_discovery_document_is_refused(
         )
 
     assert failed.value.reason == "discovery_invalid"
+
+
+def test_document_issuer_with_a_terminating_slash_is_kept_as_written() -> None:
+    """OIDC Discovery 1.0 §4.1, §4.3: `https://t.auth0.com/` made the same discovery URL."""
+    document = {
+        "issuer": "https://tenant.auth0.test/",
+        "authorization_endpoint": "https://tenant.auth0.test/authorize",
+        "token_endpoint": "https://tenant.auth0.test/oauth/token",
+        "jwks_uri": "https://tenant.auth0.test/.well-known/jwks.json",
+    }
+    metadata = parse_provider_metadata(document, "https://tenant.auth0.test")
+    assert metadata.issuer == "https://tenant.auth0.test/"
+    with pytest.raises(IdpError):
+        parse_provider_metadata(
+            document | {"issuer": "https://tenant.auth0.test//"}, "https://tenant.auth0.test"
+        )

@@ -224,7 +224,7 @@ def test_client_credentials_are_read_per_method(
     authorization: str | None, form: dict[str, str], expected: tuple[str, str | None, str]
 ) -> None:
     """Spec (RFC 6749 §2.3.1): Basic (URL-encoded or not), client_secret_post, none."""
-    assert tuple(parse_client_credentials(authorization, form)) == expected
+    assert tuple(parse_client_credentials(authorization, form)) == (*expected, None)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,7 @@ def test_python_sdk_token_request_authenticates(method: str | None) -> None:
     form, headers = context.prepare_token_auth(
         {"grant_type": "authorization_code", "code": "c", "client_id": client.client_id}, {}
     )
-    client_id, presented, used = parse_client_credentials(headers.get("Authorization"), form)
+    client_id, presented, used, _ = parse_client_credentials(headers.get("Authorization"), form)
     assert client_id == client.client_id
     authenticate_client(client, str(used), presented)
     assert presented == secret

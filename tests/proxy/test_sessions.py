@@ -219,7 +219,7 @@ async def test_closing_the_legacy_stream_ends_its_bridged_session(
     async with running_gate(_config(py_streamable_server, "streamable-http")) as gate:
         stream, message_url = await _legacy_endpoint(http, gate, TOKEN_A)
         session_id = parse_qs(urlsplit(message_url).query)["sessionId"][0]
-        session = gate.app[SESSIONS].find(session_id, Principal.service("one", "0.0"), "one")
+        session = gate.app[SESSIONS].find(session_id, Principal.service("one"), "one")
         assert session is not None
         stream.close()
         async with asyncio.timeout(CLOSE_WAIT_SECONDS):

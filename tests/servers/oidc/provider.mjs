@@ -10,9 +10,19 @@
 // as the configured "next user" and consent is granted at once, so an HTTP client that
 // follows redirects ends on the client's redirect_uri with a code.
 //
+// Profiles: beside that Google-shaped provider at the root, the same process serves one
+// provider per claim shape of the IdPs docs/identity-providers.md describes, each at the
+// issuer path its IdP uses, with its own discovery document and keys:
+//   /<tenant-id>/v2.0   Entra ID (v2.0 endpoint)      /oauth2/default  Okta (custom AS)
+//   /realms/gate        Keycloak                      /auth0/          Auth0 (the issuer
+//                                                                      ends with a slash)
+// Every profile releases whatever claims the next user has (Entra: no `email_verified`,
+// `upn`; Okta and Keycloak: `groups`; Auth0: namespaced custom claims), in the ID token.
+//
 // Test controls, JSON over HTTP on the same port (loopback only, no auth: a test tool):
 //   POST /test/users        {email, email_verified, hd?, name?, sub?}: the user of every
-//                           login from now on
+//                           login from now on; {claims: {...}} instead sets the ID token's
+//                           claims (beside `sub`) exactly, with no default added
 //   POST /test/clients      {client_id, client_secret, redirect_uris,
 //                            token_endpoint_auth_method?}: add or replace a static client
 //   POST /test/rotate-keys  add a new RS256 key and sign with it from now on (the old key
@@ -47,6 +57,21 @@ const DEFAULT_USER = Object.freeze({
   name: 'Alice Example',
 });
 
+// Entra's issuer names the tenant by its id; any GUID stands in for one.
+const ENTRA_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+const PROFILES = [
+  { name: 'google', path: '' },
+  { name: 'entra', path: `/${ENTRA_TENANT}/v2.0` },
+  { name: 'okta', path: '/oauth2/default' },
+  { name: 'keycloak', path: '/realms/gate' },
+  { name: 'auth0', path: '/auth0', trailingSlash: true },
+];
+// Claims a profile may release: the union of what the shapes above put in ID tokens.
+const RELEASED_CLAIMS = [
+  'email', 'email_verified', 'hd', 'name', 'nickname', 'preferred_username', 'upn', 'oid', 'tid',
+  'groups', 'realm_access', 'https://gate.test/groups', 'https://gate.test/roles',
+];
+
 const clients = new Map();
 for (const client of JSON.parse(process.env.OIDC_CLIENTS ?? '[]')) {
   clients.set(client.client_id, client);
@@ -63,7 +88,8 @@ function newSigningKey() {
 
 function subjectOf(user) {
   if (user.sub) return String(user.sub);
-  return crypto.createHash('sha256').update(user.email.toLowerCase()).digest('hex').slice(0, 21);
+  const seed = typeof user.email === 'string' ? user.email.toLowerCase() : JSON.stringify(user);
+  return crypto.createHash('sha256').update(seed).digest('hex').slice(0, 21);
 }
 
 function staticClient(client) {
@@ -77,22 +103,29 @@ function staticClient(client) {
   };
 }
 
-function buildProvider() {
+function buildProfile(profile) {
   const policy = interactionPolicy.base();
   // OIDC Core 1.0 §3.1.2.1: Google's `prompt=select_account` must not be refused.
   policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  const profileIssuer = issuer + profile.path + (profile.trailingSlash ? '/' : '');
+  const claims = profile.name === 'google'
+    ? { openid: ['sub'], email: ['email', 'email_verified', 'hd'], profile: ['name'] }
+    : { openid: ['sub', ...RELEASED_CLAIMS] };
 
-  const provider = new Provider(issuer, {
+  const provider = new Provider(profileIssuer, {
     clients: [...clients.values()].map(staticClient),
     jwks: { keys: signingKeys },
     cookies: { keys: [cookieKey] },
     pkce: { required: () => true },
     scopes: ['openid', 'email', 'profile'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified', 'hd'], profile: ['name'] },
+    claims,
     // Like Google: the scope's claims go in the ID token, not only in userinfo.
     conformIdTokenClaims: false,
     features: { devInteractions: { enabled: false } },
-    interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `${profile.path}/interaction/${interaction.uid}`,
+    },
     async findAccount(_ctx, sub) {
       const claims = accounts.get(sub);
       if (!claims) return undefined;
@@ -117,13 +150,22 @@ function buildProvider() {
         }
       : {}),
   });
-  return { provider, handle: provider.callback() };
+  return { path: profile.path, provider, handle: provider.callback() };
+}
+
+function buildProvider() {
+  return PROFILES.map(buildProfile);
 }
 
 let current = buildProvider();
 
-async function completeInteraction(req, res) {
-  const { provider } = current;
+// The profile a path belongs to: the longest mount path it is under (the root last).
+function profileOf(path) {
+  return current.find((p) => p.path && (path === p.path || path.startsWith(`${p.path}/`)))
+    ?? current.find((p) => !p.path);
+}
+
+async function completeInteraction(req, res, provider) {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === 'consent') {
     const grant = details.grantId
@@ -166,6 +208,10 @@ async function handleTestControl(req, res, path) {
   const body = await readJson(req);
   switch (path) {
     case '/test/users':
+      if (body.claims && typeof body.claims === 'object') {
+        nextUser = { ...body.claims };
+        return reply(res, 200, { sub: subjectOf(nextUser) });
+      }
       if (typeof body.email !== 'string') return reply(res, 400, { error: 'email is required' });
       nextUser = { email_verified: true, ...body };
       return reply(res, 200, { sub: subjectOf(nextUser) });
@@ -195,11 +241,19 @@ const server = http.createServer((req, res) => {
   let work;
   if (path.startsWith('/test/')) {
     work = handleTestControl(req, res, path);
-  } else if (path.startsWith('/interaction/')) {
-    work = completeInteraction(req, res);
   } else {
-    current.handle(req, res);
-    return;
+    const profile = profileOf(path);
+    // Mounted as express mounts it: the provider sees the path below its mount point and
+    // finds the mount point from originalUrl (oidc-provider's documented mounting).
+    req.originalUrl = req.url;
+    req.url = req.url.slice(profile.path.length) || '/';
+    if (req.url.startsWith('?')) req.url = `/${req.url}`;
+    if (new URL(req.url, issuer).pathname.startsWith('/interaction/')) {
+      work = completeInteraction(req, res, profile.provider);
+    } else {
+      profile.handle(req, res);
+      return;
+    }
   }
   work.catch((error) => {
     console.error(error);
@@ -208,7 +262,7 @@ const server = http.createServer((req, res) => {
 });
 
 server.listen(port, '127.0.0.1', () => {
-  console.log(`oidc provider listening at ${issuer}`);
+  console.log(`oidc provider listening at ${issuer} (${PROFILES.map((p) => p.name).join(', ')})`);
 });
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
