@@ -303,7 +303,12 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     async with http1.Client(http1.PoolSettings()) as upstream_client:
         backends = {
-            name: Backend(server, app[HTTP_CLIENT], config.proxy.max_message_bytes)
+            name: Backend(
+                server,
+                app[HTTP_CLIENT],
+                config.proxy.max_message_bytes,
+                identity=app[BACKEND_IDENTITIES].get(name),
+            )
             for name, server in config.servers.items()
         }
         parts = FrontParts(

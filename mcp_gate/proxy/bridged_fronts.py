@@ -90,7 +90,7 @@ class BridgedSessions:
         async def open_channel() -> Channel:
             if credential.problem is not None:
                 return RefusingChannel(credential)
-            return await self.backend.open_channel(credential.token)
+            return await self.backend.open_channel(call.principal, credential.token)
 
         principal = call.principal
         # policy: on a server without authentication every caller is the same anonymous

@@ -88,7 +88,9 @@ class LegacyPassthrough:
             return await self._refusals.open_stream(call)
         token = call.credential.token
         upstream_url = self._backend.url(token)
-        headers = build_upstream_headers(call.request.headers, self._backend.headers(token))
+        headers = build_upstream_headers(
+            call.request.headers, self._backend.request_headers(call.principal, token)
+        )
         upstream = await self._upstream.send("GET", upstream_url, headers)
         return await self._upstream.relay(call.request, upstream, self._rewrite(call, upstream_url))
 
@@ -178,7 +180,9 @@ class LegacyPassthrough:
                 return web.Response(status=202, text="Accepted")
             body = forwarded_body(forwarded, call.is_batch)
         token = call.credential.token
-        headers = build_upstream_headers(call.request.headers, self._backend.headers(token))
+        headers = build_upstream_headers(
+            call.request.headers, self._backend.request_headers(call.principal, token)
+        )
         upstream = await self._upstream.send("POST", binding.target, headers, body)
         return await self._upstream.relay(call.request, upstream)
 

@@ -111,7 +111,9 @@ class StreamablePassthrough:
 
     async def _send(self, call: McpCall, body: bytes | None) -> Response:
         token = call.credential.token
-        headers = build_upstream_headers(call.request.headers, self._backend.headers(token))
+        headers = build_upstream_headers(
+            call.request.headers, self._backend.request_headers(call.principal, token)
+        )
         upstream = await self._upstream.send(
             call.request.method, self._backend.url(token), headers, body
         )
