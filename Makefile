@@ -1,7 +1,7 @@
 # mcp-gate developer commands. On a fresh machine `make run` needs Python 3.11+ (it
 # installs the gate and its `demo` extra only); `make test` also needs Node 20+ and npm,
-# installs the `dev` extra, and installs redis-server, chromium and wrk with apt-get when
-# they are missing (scripts/install-test-system-packages.sh).
+# installs the `dev` extra, and installs redis-server, redis-sentinel, chromium and wrk with
+# apt-get when they are missing (scripts/install-test-system-packages.sh).
 
 PYTHON ?= python3
 VENV ?= .venv

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# System programs the test suite runs for real: redis-server (the Redis store), chromium
-# (the browser tests), wrk (the benchmark's HTTP load generator). Installs the missing
+# System programs the test suite runs for real: redis-server (the Redis store),
+# redis-sentinel (the store behind Sentinel, with a failover), chromium (the browser
+# tests), wrk (the benchmark's HTTP load generator). Installs the missing
 # ones with apt-get when it can (root, or sudo without a password); otherwise says which
 # to install and stops. Called by `make test` and `make bench`.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -5,7 +5,8 @@ Owns the meaning and checks of the `proxy.auth.*` keys, including mcp-front's `i
 errors for mcp-front features mcp-gate does not have (Firestore, `kind: bearerToken`).
 `idp` (and mcp-front's flat Google keys) belongs to `idp_schema.py`, `clients`
 (pre-registered OAuth clients) to `clients_schema.py`, `trustedIssuers` to
-`issuers_schema.py`, `resourceServers` to `resource_servers_schema.py`. Reads no files,
+`issuers_schema.py`, `resourceServers` to `resource_servers_schema.py`, `redis` to
+`redis_schema.py`. Reads no files,
 opens no connections.
 """
 
@@ -25,6 +26,7 @@ from mcp_gate.config.model import (
     Secret,
     StorageKind,
 )
+from mcp_gate.config.redis_schema import parse_redis
 from mcp_gate.config.resource_servers_schema import parse_resource_servers
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, resolve, split_url
@@ -49,7 +51,6 @@ AUTH_UNSUPPORTED = {
     "firestoreCollection": _NO_FIRESTORE,
     "tokens": "mcp-front's kind: bearerToken is not supported; see proxy.auth.kind",
 }
-REDIS_KEYS = ("url", "keyPrefix")
 
 
 def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
@@ -132,15 +133,7 @@ def _redis(auth: Section, storage: StorageKind) -> RedisConfig | None:
         if auth.has("redis"):
             auth.ctx.error(auth.at("redis"), "only used with storage: redis")
         return None
-    auth.need("redis", "storage: redis needs redis.url")
-    section = auth.child("redis", REDIS_KEYS)
-    if auth.has("redis"):
-        section.need("url", "like redis://host:6379/0 or rediss://host:6380/0")
-    url = section.secret("url")
-    if url is not None and split_url(url.reveal()).scheme not in ("redis", "rediss", "unix"):
-        section.ctx.error(section.at("url"), "must start with redis://, rediss:// or unix://")
-    key_prefix = section.text("keyPrefix", RedisConfig.key_prefix)
-    return RedisConfig(url=url or Secret(""), key_prefix=key_prefix)
+    return parse_redis(auth)
 
 
 def _keys(auth: Section, key: str) -> tuple[Secret, ...]:

@@ -106,9 +106,32 @@ class IdpConfig:
 
 
 @dataclass(frozen=True)
+class RedisTls:
+    """TLS to Redis (`rediss://`, or `tls.enabled` with sentinels): whom to trust, and
+    the client certificate when the server asks for one."""
+
+    ca_file: str | None = None  # None: the system's trust store
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True)
 class RedisConfig:
-    url: Secret
+    """Where the store's Redis is: one server or a cluster's seed at `url`, or a primary
+    found through `sentinels`; with ACL credentials and TLS as configured."""
+
+    url: Secret  # Secret("") with sentinels
     key_prefix: str = "mcp-gate:"
+    cluster: bool = False
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master_name: str = ""
+    db: int = 0  # with sentinels; a url carries its own
+    username: str = ""
+    password: Secret | None = None
+    sentinel_username: str = ""
+    sentinel_password: Secret | None = None
+    tls: RedisTls | None = None  # None: plain TCP
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mcp_gate.config.model import (
     GateConfig,
     IdentityConfig,
     ProxyConfig,
+    RedisConfig,
     Secret,
     ServerConfig,
     ServiceAuth,
@@ -116,7 +117,7 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         "storage": auth.storage,
     }
     if auth.redis is not None:
-        document["redis"] = {"url": show(auth.redis.url), "keyPrefix": auth.redis.key_prefix}
+        document["redis"] = _redis(auth.redis, show)
     if auth.jwt_secret is not None:
         document["jwtSecret"] = show(auth.jwt_secret)
     keys = [show(key) for key in auth.encryption_keys]
@@ -150,6 +151,36 @@ def _trusted_issuer(issuer: TrustedIssuer) -> dict[str, object]:
         document["jwksUrl"] = issuer.jwks_url
     if issuer.require:
         document["require"] = {claim: list(values) for claim, values in issuer.require.items()}
+    return document
+
+
+def _redis(redis: RedisConfig, show: ShowSecret) -> dict[str, object]:
+    document: dict[str, object] = {}
+    if redis.sentinels:
+        document["sentinels"] = [
+            f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in redis.sentinels
+        ]
+        document.update({"masterName": redis.master_name, "db": redis.db})
+    else:
+        document.update({"url": show(redis.url), "cluster": redis.cluster})
+    document["keyPrefix"] = redis.key_prefix
+    for key, value in (("username", redis.username), ("sentinelUsername", redis.sentinel_username)):
+        if value:
+            document[key] = value
+    for key, secret in (
+        ("password", redis.password),
+        ("sentinelPassword", redis.sentinel_password),
+    ):
+        if secret is not None:
+            document[key] = show(secret)
+    tls: dict[str, object] = {"enabled": redis.tls is not None} if redis.sentinels else {}
+    if redis.tls is not None:
+        files = (("caFile", redis.tls.ca_file), ("certFile", redis.tls.cert_file),
+                 ("keyFile", redis.tls.key_file))  # fmt: skip
+        tls.update({key: path for key, path in files if path is not None})
+        tls["insecureSkipVerify"] = redis.tls.insecure_skip_verify
+    if tls:
+        document["tls"] = tls
     return document
 
 

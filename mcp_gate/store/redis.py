@@ -1,34 +1,36 @@
-"""The Redis store: the `Store` contract on a Redis server shared by every gate replica.
+"""The Redis store: the `Store` contract on the Redis shared by every gate replica.
 
-Owns the Redis key schema `<keyPrefix>v1:<kind>:<key>` (built here and nowhere else), the
-connection pool and its timeouts, and the translation of every Redis failure into
-`StorageUnavailableError`. It is the only module that imports `redis`.
+Owns the Redis key schema `<keyPrefix>v1:<kind>:<key>` (built here and nowhere else; in
+docs/redis.md), the bound on connections in use, and the translation of every Redis
+failure into `StorageUnavailableError`. Which servers it talks to, and how (standalone,
+Sentinel, Cluster; ACL) belongs to `redis_topology.py`, TLS to `redis_tls.py`: these three
+are the only modules that import `redis`.
 
-Needs Redis >= 6.2 (GETDEL). Single server only: `redis://`, `rediss://` (TLS) and
-`unix://` URLs, with a password in the URL if any. Sentinel and Cluster are out of scope.
-The URL carries the password, so it is never logged, put in an error or shown in a repr.
+Needs Redis >= 6.2 (GETDEL). Every command and script touches exactly one key, so in a
+Redis Cluster each runs on one hash slot (Redis Cluster specification §Keys distribution
+model) without hash tags. The URL and passwords are never logged, put in an error or
+shown in a repr.
 
 Recovery: commands are not retried (a retried INCR or SET NX could apply twice); a broken
-connection is dropped from the pool, and the next command opens a fresh one, so the store
-works again as soon as Redis answers, without a gate restart.
+connection is dropped from the pool, and the next command opens a fresh one (to the
+current primary, or the node that now owns the slot), so the store works again as soon as
+Redis answers, without a gate restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import cast
-from urllib.parse import urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from mcp_gate.config.model import RedisConfig
 from mcp_gate.errors import StorageUnavailableError
 from mcp_gate.store.protocols import verify_kind, verify_ttl
+from mcp_gate.store.redis_topology import RedisLimits, connect_redis
 
 KEY_SCHEMA_VERSION = "v1"
 DEFAULT_KEY_PREFIX = "mcp-gate:"
@@ -58,67 +60,70 @@ return count
 """
 
 
-def describe_url(url: str) -> str:
-    """The URL without credentials or query, safe for logs: `redis://host:6379/0`."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 def _milliseconds(ttl_seconds: float) -> int:
     return max(1, math.ceil(ttl_seconds * 1000))
 
 
 @contextmanager
 def _unavailable_on_error() -> Iterator[None]:
-    # policy: every Redis failure, including OOM / READONLY / MISCONF replies, fails closed.
+    # policy: every Redis failure, including OOM / READONLY / NOPERM replies, fails closed.
     try:
         yield
-    except (RedisError, OSError) as exc:
+    except (RedisError, RedisClusterException, OSError) as exc:
         raise StorageUnavailableError(f"redis: {type(exc).__name__}: {exc}") from exc
 
 
 class RedisStore:
-    """`Store` on Redis. Build with `RedisStore(url, key_prefix=...)` or `from_config`."""
+    """`Store` on Redis, as `config` describes it: `RedisStore(config)` or `from_config`."""
 
     def __init__(
         self,
-        url: str,
+        config: RedisConfig,
         *,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
         connect_timeout_seconds: float = REDIS_CONNECT_TIMEOUT_SECONDS,
         command_timeout_seconds: float = REDIS_COMMAND_TIMEOUT_SECONDS,
         max_connections: int = REDIS_MAX_CONNECTIONS,
     ) -> None:
-        self._where = describe_url(url)
-        self._prefix = f"{key_prefix}{KEY_SCHEMA_VERSION}:"
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=REDIS_POOL_WAIT_SECONDS,
-            socket_connect_timeout=connect_timeout_seconds,
-            socket_timeout=command_timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-            client_name="mcp-gate",
-        )
-        self._redis = Redis.from_pool(pool)
+        limits = RedisLimits(connect_timeout_seconds, command_timeout_seconds, max_connections)
+        self._connection = connect_redis(config, limits)
+        self._redis = self._connection.commands
+        self._prefix = f"{config.key_prefix}{KEY_SCHEMA_VERSION}:"
+        # Each call holds one connection at a time, so this bounds every pool (and every
+        # cluster node's) to max_connections, and makes a burst wait instead of failing.
+        self._slots = asyncio.Semaphore(max_connections)
         self._delete_if_equal = self._redis.register_script(_DELETE_IF_EQUAL)
         self._incr_in_window = self._redis.register_script(_INCR_IN_WINDOW)
 
     @classmethod
     def from_config(cls, config: RedisConfig) -> RedisStore:
-        return cls(config.url.reveal(), key_prefix=config.key_prefix)
+        return cls(config)
 
     def __repr__(self) -> str:
-        return f"RedisStore({self._where!r}, key_prefix={self._prefix!r})"
+        return f"RedisStore({self._connection.where!r}, key_prefix={self._prefix!r})"
+
+    @asynccontextmanager
+    async def _command(self) -> AsyncIterator[None]:
+        """Hold a connection slot for one call, and turn any Redis failure into a 503."""
+        try:
+            wait = REDIS_POOL_WAIT_SECONDS if self._slots.locked() else None
+            async with asyncio.timeout(wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise StorageUnavailableError(
+                f"redis: no connection free within {REDIS_POOL_WAIT_SECONDS} s"
+            ) from None
+        try:
+            with _unavailable_on_error():
+                yield
+        finally:
+            self._slots.release()
 
     def _key(self, kind: str, key: str) -> str:
         verify_kind(kind)
         return f"{self._prefix}{kind}:{key}"
 
     async def get(self, kind: str, key: str) -> bytes | None:
-        with _unavailable_on_error():
+        async with self._command():
             return cast(bytes | None, await self._redis.get(self._key(kind, key)))
 
     async def put(
@@ -126,47 +131,47 @@ class RedisStore:
     ) -> None:
         verify_ttl(ttl_seconds)
         px = None if ttl_seconds is None else _milliseconds(ttl_seconds)
-        with _unavailable_on_error():
+        async with self._command():
             await self._redis.set(self._key(kind, key), value, px=px)
 
     async def put_new(self, kind: str, key: str, value: bytes, *, ttl_seconds: float) -> bool:
         verify_ttl(ttl_seconds)
-        with _unavailable_on_error():
+        async with self._command():
             written = await self._redis.set(
                 self._key(kind, key), value, px=_milliseconds(ttl_seconds), nx=True
             )
         return bool(written)
 
     async def take(self, kind: str, key: str) -> bytes | None:
-        with _unavailable_on_error():
+        async with self._command():
             return cast(bytes | None, await self._redis.getdel(self._key(kind, key)))
 
     async def delete(self, kind: str, key: str) -> None:
-        with _unavailable_on_error():
+        async with self._command():
             await self._redis.delete(self._key(kind, key))
 
     async def delete_if_equal(self, kind: str, key: str, value: bytes) -> bool:
-        with _unavailable_on_error():
+        async with self._command():
             deleted = await self._delete_if_equal(keys=[self._key(kind, key)], args=[value])
         return bool(deleted)
 
     async def incr(self, kind: str, key: str, *, ttl_seconds: float) -> int:
         verify_ttl(ttl_seconds)
-        with _unavailable_on_error():
+        async with self._command():
             count = await self._incr_in_window(
                 keys=[self._key(kind, key)], args=[_milliseconds(ttl_seconds)]
             )
         return int(count)
 
     async def ttl(self, kind: str, key: str) -> float | None:
-        with _unavailable_on_error():
+        async with self._command():
             milliseconds = await self._redis.pttl(self._key(kind, key))
         return None if milliseconds < 0 else milliseconds / 1000  # -2 absent, -1 no expiry
 
     async def ping(self) -> None:
-        with _unavailable_on_error():
-            await self._redis.ping()
+        async with self._command():
+            await self._connection.ping()
 
     async def close(self) -> None:
         with _unavailable_on_error():
-            await self._redis.aclose()
+            await self._connection.close()

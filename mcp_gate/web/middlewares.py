@@ -114,8 +114,8 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         # A sign-in that could not reach the IdP; the page handlers usually say it first.
         log.error("idp_failed", reason=exc.reason)
         return _plain(502, "502 Bad Gateway: the identity provider could not be reached")
-    except StorageUnavailableError:
-        log.error("storage_unavailable")
+    except StorageUnavailableError as exc:
+        log.error("storage_unavailable", reason=str(exc))  # the store's text holds no secret
         return _plain(503, "503 Service Unavailable: the gate's storage cannot be reached")
     except UnreadableBodyError as exc:
         title = "Payload Too Large" if exc.status == 413 else "Bad Request"

@@ -182,7 +182,7 @@ def test_auth_value_errors(key: str, value: object, problem: str) -> None:
 def test_redis_storage_needs_url_and_stable_keys() -> None:
     """`storage: redis` needs redis.url; policy: and a configured jwtSecret and encryptionKey."""
     assert problems_of(_with_auth(storage="redis")) == [
-        "proxy.auth.redis: required: storage: redis needs redis.url",
+        "proxy.auth.redis: required: storage: redis needs redis.url (or redis.sentinels)",
         "proxy.auth.jwtSecret: required: storage: redis keeps tokens across restarts and replicas",
         "proxy.auth.encryptionKey: required: storage: redis keeps user tokens encrypted at rest",
     ]

@@ -1,6 +1,9 @@
 """The `Store` contract (mcp_gate/store/protocols.py), run against every store.
 
-Each test runs twice: on `MemoryStore` and on `RedisStore` against a real redis-server.
+Each test runs on `MemoryStore` and on `RedisStore` against every Redis topology the gate
+supports, each a real deployment started by the fixtures: a plain redis-server; one over
+TLS where the gate logs in as an ACL user with only the rights docs/redis.md lists; a
+primary with a replica behind three Sentinels; a Redis Cluster of three primaries.
 Time never passes by sleeping: the memory store's clock is advanced, and on Redis every
 TTL under the test's key prefix is shortened by the same amount (PEXPIRE; a TTL that
 reaches zero deletes the key, exactly as Redis expiry does).
@@ -14,10 +17,11 @@ from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from mcp_gate.store import MemoryStore, Store
 from mcp_gate.store.redis import RedisStore
-from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.redis_server import RedisDeployment
 
 CONCURRENT_CALLS = 50
 
@@ -38,16 +42,25 @@ class StoreUnderTest:
     advance: Callable[[float], Awaitable[None]]
 
 
-async def _shorten_redis_ttls(raw: Redis, prefix: str, seconds: float) -> None:
-    async for key in raw.scan_iter(match=f"{prefix}*"):
+# Which fixture starts each Redis deployment (tests/fixtures/redis_*.py).
+REDIS_DEPLOYMENTS = {
+    "redis": "redis_server",
+    "redis_tls_acl": "redis_tls_server",
+    "redis_sentinel": "redis_sentinel",
+    "redis_cluster": "redis_cluster",
+}
+
+
+async def _shorten_redis_ttls(raw: Redis | RedisCluster, prefix: str, seconds: float) -> None:
+    async for key in raw.scan_iter(match=f"{prefix}*"):  # every node's keys, in a cluster
         remaining_ms = await raw.pttl(key)
         if remaining_ms > 0:
             await raw.pexpire(key, remaining_ms - round(seconds * 1000))  # <= 0 deletes
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", *REDIS_DEPLOYMENTS])
 async def subject(
-    request: pytest.FixtureRequest, redis_server: RedisServer, redis_key_prefix: str
+    request: pytest.FixtureRequest, redis_key_prefix: str
 ) -> AsyncIterator[StoreUnderTest]:
     if request.param == "memory":
         clock = FakeClock()
@@ -59,15 +72,19 @@ async def subject(
         yield StoreUnderTest(store, advance_clock)
         await store.close()
         return
-    store = RedisStore(redis_server.url, key_prefix=redis_key_prefix)
-    raw = Redis.from_url(redis_server.url)
+    deployment: RedisDeployment = request.getfixturevalue(REDIS_DEPLOYMENTS[request.param])
+    redis_store = RedisStore(deployment.store_config(redis_key_prefix))
+    admin: list[Redis | RedisCluster] = []  # made on first use: a cluster client is costly
 
     async def advance_ttls(seconds: float) -> None:
-        await _shorten_redis_ttls(raw, redis_key_prefix, seconds)
+        if not admin:
+            admin.append(deployment.admin_client())
+        await _shorten_redis_ttls(admin[0], redis_key_prefix, seconds)
 
-    yield StoreUnderTest(store, advance_ttls)
-    await store.close()
-    await raw.aclose()
+    yield StoreUnderTest(redis_store, advance_ttls)
+    await redis_store.close()
+    for client in admin:
+        await client.aclose()
 
 
 @pytest.fixture

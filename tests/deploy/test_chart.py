@@ -40,6 +40,7 @@ from tests.deploy.value_sets import (
     EXTERNAL_REDIS_HA,
     GATE_ENV,
     REDIS_PASSWORD,
+    SENTINEL_REDIS,
     VALUE_SETS,
 )
 from tests.fixtures.ports import free_port, wait_for_port
@@ -416,6 +417,21 @@ REFUSALS = {
             }
         },
         "no Redis is configured",
+    ),
+    "sentinels_beside_an_external_redis": (
+        with_values(SENTINEL_REDIS, externalRedis={"url": "redis://redis:6379/0"}),
+        "would go unused",
+    ),
+    "literal_redis_password_in_config": (
+        with_values(SENTINEL_REDIS, config={"proxy": {"auth": {"redis": {"password": "pw"}}}}),
+        "config.proxy.auth.redis.password holds a literal secret",
+    ),
+    "credentials_in_a_literal_redis_url": (
+        with_values(
+            EXTERNAL_REDIS_HA,
+            config={"proxy": {"auth": {"redis": {"url": "redis://:pw@redis:6379/0"}}}},
+        ),
+        "config.proxy.auth.redis.url holds credentials",
     ),
     "bundled_redis_without_password": (
         with_values(BUNDLED_REDIS_AUTOSCALED, secrets={"redisPassword": ""}),

@@ -18,6 +18,7 @@ GATE_ENV = {
     "MCP_GATE_JWT_SECRET": JWT_SECRET,
     "MCP_GATE_ENCRYPTION_KEY": ENCRYPTION_KEY,
     "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+    "REDIS_PASSWORD": REDIS_PASSWORD,
     "OIDC_CLIENT_SECRET": "test-oidc-client-secret",
 }
 
@@ -106,9 +107,55 @@ EXISTING_SECRET_OIDC: dict[str, Any] = {
     "podDisruptionBudget": {"enabled": True, "maxUnavailable": "50%"},
 }
 
+# Two replicas on the Bitnami chart's Redis with Sentinel, whose sentinels ask for the
+# same password as Redis.
+SENTINEL_REDIS: dict[str, Any] = {
+    "replicaCount": 2,
+    "config": {
+        "proxy": {
+            "auth": {
+                **REDIS_AUTH,
+                "redis": {
+                    "sentinels": [f"redis-node-{n}.redis-headless:26379" for n in range(3)],
+                    "masterName": "mymaster",
+                    "password": {"$env": "REDIS_PASSWORD"},
+                    "sentinelPassword": {"$env": "REDIS_PASSWORD"},
+                },
+            },
+        },
+    },
+    "secrets": CHART_SECRETS,
+}
+
+# Three replicas on ElastiCache in cluster mode: TLS, an RBAC user, the CA from a Secret.
+MANAGED_CLUSTER_TLS: dict[str, Any] = {
+    "replicaCount": 3,
+    "config": {
+        "proxy": {
+            "auth": {
+                **REDIS_AUTH,
+                "redis": {
+                    "url": "rediss://clustercfg.gate.abc123.use1.cache.amazonaws.com:6379",
+                    "cluster": True,
+                    "username": "mcp-gate",
+                    "password": {"$env": "REDIS_PASSWORD"},
+                    "tls": {"caFile": "/etc/mcp-gate/redis-ca/ca.pem"},
+                },
+            },
+        },
+    },
+    "secrets": CHART_SECRETS,
+    "extraVolumes": [{"name": "redis-ca", "secret": {"secretName": "redis-ca"}}],
+    "extraVolumeMounts": [
+        {"name": "redis-ca", "mountPath": "/etc/mcp-gate/redis-ca", "readOnly": True}
+    ],
+}
+
 VALUE_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "external_redis_ha": EXTERNAL_REDIS_HA,
     "bundled_redis_autoscaled": BUNDLED_REDIS_AUTOSCALED,
     "existing_secret_oidc": EXISTING_SECRET_OIDC,
+    "sentinel_redis": SENTINEL_REDIS,
+    "managed_cluster_tls": MANAGED_CLUSTER_TLS,
 }

@@ -1,9 +1,11 @@
-"""The authorization server on `storage: redis`: restarts, replicas, and Redis outages.
+"""The authorization server on `storage: redis`: restarts, replicas, Redis outages and a
+Sentinel failover.
 
 DESIGN §4 State and secrets: with Redis, what the AS issued survives a restart of the
 gate and is shared by replicas that have the same `jwtSecret` and `encryptionKey`;
 DESIGN §5: Redis down means 503 with a clear body (fail closed), and service resumes by
-itself when Redis returns.
+itself when Redis returns; DESIGN §6: that holds for Redis behind Sentinel too, whose
+primary may change under a running gate.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import os
 from dataclasses import replace
 
 import pytest
+from structlog.testing import capture_logs
 
 from mcp_gate.appkeys import CONFIG
 from mcp_gate.config.model import RedisConfig, Secret
 from tests.fixtures.gate import free_addr, remote, running_gate
 from tests.fixtures.mcp_clients import streamable_client
 from tests.fixtures.oauth_client import (
+    Answer,
     Pkce,
     RegisteredClient,
     authorization_url,
@@ -30,6 +34,8 @@ from tests.fixtures.oauth_client import (
 )
 from tests.fixtures.oauth_flow import Browser, MemoryTokenStorage, sdk_oauth
 from tests.fixtures.ports import free_port
+from tests.fixtures.redis_sentinel import replicated
+from tests.fixtures.redis_server import until_served
 
 pytestmark = pytest.mark.usefixtures("oidc_provider")
 
@@ -38,11 +44,11 @@ def _servers(backend):
     return {"py": remote("py", "streamable-http", backend.url)}
 
 
-def _redis_fields(redis_url: str, key_prefix: str) -> dict[str, object]:
+def _redis_fields(redis: RedisConfig) -> dict[str, object]:
     """What replicas (or one gate and its next start) share: Redis and both secrets."""
     return {
         "storage": "redis",
-        "redis": RedisConfig(url=Secret(redis_url), key_prefix=key_prefix),
+        "redis": redis,
         "jwt_secret": Secret(base64.b64encode(os.urandom(32)).decode()),
         "encryption_keys": (Secret(base64.b64encode(os.urandom(32)).decode()),),
     }
@@ -59,7 +65,7 @@ async def test_token_issued_before_a_gate_restart_still_works_after_it(
     oauth_gate_factory, py_streamable_server, redis_server, redis_key_prefix
 ):
     """DESIGN §4: with `storage: redis`, grants and tokens survive a restart of the gate."""
-    fields = _redis_fields(redis_server.url, redis_key_prefix)
+    fields = _redis_fields(redis_server.store_config(redis_key_prefix))
     port = free_port()
     storage = MemoryTokenStorage()
     async with oauth_gate_factory(_servers(py_streamable_server), port=port, **fields) as gate:
@@ -98,7 +104,7 @@ async def test_two_gates_sharing_redis_serve_the_same_user(
     oauth_gate_factory, py_streamable_server, redis_server, redis_key_prefix
 ):
     """DESIGN §4: replicas behind one baseURL share grants, tokens and clients through Redis."""
-    fields = _redis_fields(redis_server.url, redis_key_prefix)
+    fields = _redis_fields(redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as first:
         config = first.app[CONFIG]
         # The second replica: same config and baseURL, its own listening port.
@@ -128,13 +134,14 @@ async def test_redis_down_means_503_with_a_clear_body_and_service_resumes_when_i
     oauth_gate_factory, py_streamable_server, private_redis_server, redis_key_prefix
 ):
     """DESIGN §5 Reliability: fail closed with 503 while Redis is down; recover by itself."""
-    fields = _redis_fields(private_redis_server.url, redis_key_prefix)
+    fields = _redis_fields(private_redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:
         client = await register(gate.base_url)
         tokens = await log_in(gate.base_url, client)
         private_redis_server.stop()
         try:
-            on_mcp = await mcp_initialize(gate.url("/py/mcp"), tokens.access_token)
+            with capture_logs() as logs:
+                on_mcp = await mcp_initialize(gate.url("/py/mcp"), tokens.access_token)
             on_ready = await request("GET", gate.url("/ready"))
             on_authorize = await request(
                 "GET", authorization_url(gate.base_url, client, pkce=Pkce.new())
@@ -152,6 +159,8 @@ async def test_redis_down_means_503_with_a_clear_body_and_service_resumes_when_i
     for answer in (on_mcp, on_authorize, on_token):
         assert answer.status == 503
         assert "storage cannot be reached" in answer.text
+    [logged] = [entry for entry in logs if entry["event"] == "storage_unavailable"]
+    assert "ConnectionError" in logged["reason"]  # why, for the operator
     assert on_ready.status == 503
     assert on_ready.json == {"status": "unavailable", "storage": "unreachable"}
     assert on_health.status == 200  # liveness: the process is fine, do not restart it
@@ -164,7 +173,7 @@ async def test_token_outlives_a_redis_outage(
     oauth_gate_factory, py_streamable_server, private_redis_server, redis_key_prefix
 ):
     """DESIGN §5 Reliability: a hung Redis gets 503 (bounded), and the same token works after."""
-    fields = _redis_fields(private_redis_server.url, redis_key_prefix)
+    fields = _redis_fields(private_redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:
         client = await register(gate.base_url)
         tokens = await log_in(gate.base_url, client)
@@ -176,3 +185,39 @@ async def test_token_outlives_a_redis_outage(
         after = await _echo(gate.url("/py/mcp"), tokens.access_token, "after the outage")
     assert during.status == 503
     assert after == "after the outage"
+
+
+class Unavailable(Exception):
+    """The gate answered 503: its storage could not be reached."""
+
+
+async def test_token_issued_before_a_sentinel_failover_works_after_it(
+    oauth_gate_factory, py_streamable_server, private_redis_sentinel, redis_key_prefix
+):
+    """DESIGN §5, §6: the Sentinel primary killed, a running gate answers 503 only until the
+    replica is promoted; then the token issued before works and refreshes, no restart."""
+    setup = private_redis_sentinel
+    fields = _redis_fields(setup.store_config(redis_key_prefix))
+    async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:
+        client = await register(gate.base_url)
+        tokens = await log_in(gate.base_url, client)
+        await replicated(setup)
+        setup.primary.kill()
+
+        async def initialize() -> Answer:
+            answer = await mcp_initialize(gate.url("/py/mcp"), tokens.access_token)
+            if answer.status == 503 and "storage cannot be reached" in answer.text:
+                raise Unavailable
+            return answer
+
+        answer, failures = await until_served(initialize)
+        echoed = await _echo(gate.url("/py/mcp"), tokens.access_token, "after the failover")
+        refreshed = await refresh(gate.base_url, client, tokens.refresh_token)
+        ready = await request("GET", gate.url("/ready"))
+    assert answer.status == 200
+    assert failures  # the gate saw the switch, and answered it with 503s
+    assert all(isinstance(failure, Unavailable) for failure in failures)
+    assert setup.primary_port() == setup.replica.port
+    assert echoed == "after the failover"
+    assert refreshed.status == 200, refreshed.text
+    assert ready.status == 200

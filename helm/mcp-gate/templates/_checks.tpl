@@ -40,12 +40,16 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- end }}
 
 {{- /* Secrets in the config would land in a ConfigMap. */}}
-{{- $keys := dict "config.proxy.auth.idp.clientSecret" (list $idp.clientSecret "secrets.googleClientSecret" "GOOGLE_CLIENT_SECRET") "config.proxy.auth.jwtSecret" (list $auth.jwtSecret "secrets.jwtSecret" "MCP_GATE_JWT_SECRET") "config.proxy.auth.encryptionKey" (list $auth.encryptionKey "secrets.encryptionKey" "MCP_GATE_ENCRYPTION_KEY") }}
+{{- $redisConfig := $auth.redis | default dict }}
+{{- $keys := dict "config.proxy.auth.idp.clientSecret" (list $idp.clientSecret "secrets.googleClientSecret" "GOOGLE_CLIENT_SECRET") "config.proxy.auth.jwtSecret" (list $auth.jwtSecret "secrets.jwtSecret" "MCP_GATE_JWT_SECRET") "config.proxy.auth.encryptionKey" (list $auth.encryptionKey "secrets.encryptionKey" "MCP_GATE_ENCRYPTION_KEY") "config.proxy.auth.redis.password" (list $redisConfig.password "secrets.redisPassword" "REDIS_PASSWORD") "config.proxy.auth.redis.sentinelPassword" (list $redisConfig.sentinelPassword "secrets.extra.REDIS_SENTINEL_PASSWORD" "REDIS_SENTINEL_PASSWORD") }}
 {{- range $path, $entry := $keys }}
 {{- $value := index $entry 0 }}
 {{- if and $value (not (include "mcp-gate.envNames" $value | fromJsonArray)) }}
 {{- fail (printf "mcp-gate: %s holds a literal secret, which would be stored in a ConfigMap; write {$env: %s} there and put the value in %s (or in existingSecret under %s)" $path (index $entry 2) (index $entry 1) (index $entry 2)) }}
 {{- end }}
+{{- end }}
+{{- if and (kindIs "string" $redisConfig.url) (regexMatch "^[a-z]+://[^/]*@" (toString $redisConfig.url)) (not (include "mcp-gate.envNames" $redisConfig.url | fromJsonArray)) }}
+{{- fail "mcp-gate: config.proxy.auth.redis.url holds credentials, which would be stored in a ConfigMap; write url: {$env: REDIS_URL} (externalRedis.url or secrets.redisUrl), or keep the URL without them and set password: {$env: REDIS_PASSWORD} (secrets.redisPassword)" }}
 {{- end }}
 
 {{- /* Redis: exactly one source, and only with storage: redis. */}}
@@ -56,12 +60,16 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- fail (printf "mcp-gate: a Redis is configured (redis.enabled or externalRedis.url) but config.proxy.auth.storage is %q; set storage: redis and redis: {url: {$env: REDIS_URL}} in config, or drop the Redis" $storage) }}
 {{- end }}
 {{- if eq $storage "redis" }}
-{{- $redisConfig := $auth.redis | default dict }}
-{{- if not $redisConfig.url }}
-{{- fail "mcp-gate: config.proxy.auth.storage is redis but config.proxy.auth.redis.url is missing; set redis: {url: {$env: REDIS_URL}} in config (the chart sets REDIS_URL)" }}
+{{- if $redisConfig.sentinels }}
+{{- if or .Values.redis.enabled .Values.externalRedis.url }}
+{{- fail "mcp-gate: config.proxy.auth.redis.sentinels finds the primary through the sentinels, so the bundled Redis (redis.enabled) or externalRedis.url would go unused; drop it" }}
 {{- end }}
+{{- else if not $redisConfig.url }}
+{{- fail "mcp-gate: config.proxy.auth.storage is redis but config.proxy.auth.redis has no url (or sentinels); set redis: {url: {$env: REDIS_URL}} in config (the chart sets REDIS_URL)" }}
+{{- else if has "REDIS_URL" (include "mcp-gate.envNames" $redisConfig.url | fromJsonArray) }}
 {{- if not (or .Values.redis.enabled .Values.externalRedis.url .Values.existingSecret (hasKey $secretData "REDIS_URL")) }}
 {{- fail "mcp-gate: config.proxy.auth.storage is redis but no Redis is configured; set redis.enabled=true (bundled), externalRedis.url, or REDIS_URL in secrets.redisUrl / existingSecret" }}
+{{- end }}
 {{- end }}
 {{- /* Redis data outlives the pod: the keys that sign and encrypt it must be fixed. */}}
 {{- range $key := list "jwtSecret" "encryptionKey" }}
@@ -83,7 +91,7 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}
 {{- $why := ternary "autoscaling.enabled is true" (printf "replicaCount is %d" (int .Values.replicaCount)) .Values.autoscaling.enabled }}
 {{- if ne $storage "redis" }}
-{{- fail (printf "mcp-gate: %s, but with storage %q each replica keeps its own tokens and sessions; more than one replica needs config.proxy.auth.storage: redis (with redis.enabled or externalRedis.url) and fixed jwtSecret and encryptionKey from a Secret; or run one replica (replicaCount: 1, autoscaling.enabled: false)" $why $storage) }}
+{{- fail (printf "mcp-gate: %s, but with storage %q each replica keeps its own tokens and sessions; more than one replica needs config.proxy.auth.storage: redis (with redis.enabled, externalRedis.url or the sentinels of config.proxy.auth.redis) and fixed jwtSecret and encryptionKey from a Secret; or run one replica (replicaCount: 1, autoscaling.enabled: false)" $why $storage) }}
 {{- end }}
 {{- if not .Values.existingSecret }}
 {{- range $key := list "jwtSecret" "encryptionKey" }}
