@@ -252,7 +252,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     # No total timeout: SSE streams stay open; each request bounds its own wait.
     connector = aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
     # No cookie jar: one client serves every user, so a backend's cookie set for one user
-    # would ride on everyone's later requests (reference §3.4: no cookies upstream).
+    # would ride on everyone's later requests (no cookies upstream).
     async with aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=None),

@@ -5,8 +5,8 @@ RFC 6749 §4.1.3, RFC 7636 §4.5), and the chain that turns its answer into an a
 Identity: header → key from the JWKS → signature → claims (§3.1.3.7) → allowlist.
 Provider-specific request parameters and accepted issuers come from the builder (see
 `google.py`). It keeps no IdP token: the access and refresh tokens are dropped unread.
-Never forwards anything an MCP client sent, such as its RFC 8707 `resource` (reference
-§2.9 item 46): this leg has its own client_id, state, nonce and PKCE.
+Never forwards anything an MCP client sent, such as its RFC 8707 `resource` (OIDC
+providers refuse or ignore it): this leg has its own client_id, state, nonce and PKCE.
 """
 
 from __future__ import annotations

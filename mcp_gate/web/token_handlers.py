@@ -43,8 +43,8 @@ from mcp_gate.web.request_bodies import read_form, read_json
 log = structlog.get_logger()
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# policy: registrations one address may make per window (reference §5 pitfall 6: rate-limit
-# /register; claude.ai registers on every fresh connection, so not too tight).
+# policy: registrations one address may make per window (rate-limited against floods;
+# claude.ai registers on every fresh connection, so not too tight).
 REGISTRATIONS_PER_WINDOW = 30
 REGISTRATION_WINDOW_SECONDS = 3600.0
 
