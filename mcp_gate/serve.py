@@ -21,6 +21,7 @@ from aiohttp import web
 from mcp_gate.app import create_app
 from mcp_gate.appkeys import IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
 from mcp_gate.config.model import GateConfig
+from mcp_gate.logs import drain_log_lines
 from mcp_gate.startup_log import log_started
 
 log = structlog.get_logger()
@@ -102,6 +103,7 @@ async def serve(config: GateConfig) -> None:
     if not stopping.done():
         log.warning("gate_stopped_at_once", reason="a second stop signal")
         app[SESSIONS].kill_children()
+        drain_log_lines()
         os._exit(EXIT_HURRIED)  # nothing else must run: the operator asked to stop now
     second.cancel()
     stopping.result()
