@@ -27,6 +27,7 @@ from mcp_gate.app import create_app
 from mcp_gate.appkeys import CLUSTER, CONFIG, IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
 from mcp_gate.config.model import GateConfig, split_addr
 from mcp_gate.startup_log import log_started
+from mcp_gate.workers import worker_config
 
 log = structlog.get_logger()
 
@@ -49,8 +50,11 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def run(config: GateConfig) -> None:
-    """Serve `config` until a stop signal, on the event loop `event_loop_factory` picks."""
+def run(config: GateConfig, worker_index: int | None = None) -> None:
+    """Serve `config` until a stop signal, on the event loop `event_loop_factory` picks;
+    as worker `worker_index` of `proxy.workers` (workers.py) when given."""
+    if worker_index is not None:
+        config = worker_config(config, worker_index)
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(serve(config))
 
@@ -102,7 +106,8 @@ async def stop(app: web.Application, runner: web.AppRunner, grace_seconds: float
 
 async def serve(config: GateConfig) -> None:
     app = create_app(config)
-    runner = await start_site(app, config.proxy.host, config.proxy.port)
+    reuse_port = config.proxy.workers > 1
+    runner = await start_site(app, config.proxy.host, config.proxy.port, reuse_port=reuse_port)
     log_started(config)
     loop = asyncio.get_running_loop()
     signals: asyncio.Queue[int] = asyncio.Queue()

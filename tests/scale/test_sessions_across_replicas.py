@@ -8,6 +8,7 @@ from nginx's access log, not by assuming it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from tests.fixtures.gate_cluster import GateCluster, gate_cluster
 from tests.fixtures.mcp_clients import PY_SERVER, conformance_walk
 from tests.fixtures.mcp_servers import RunningServer
-from tests.fixtures.process_table import gate_children
+from tests.fixtures.process_table import gate_children, wait_until
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.stdio_backends import ALICE, sdk_client, sdk_sse_client
 from tests.scale.conftest import py_stdio_document, remote_document
@@ -92,3 +93,36 @@ async def test_a_remote_streamable_session_works_through_every_replica(
             result = await conformance_walk(client, PY_SERVER)
         assert result.problems == ()
         _assert_spread(cluster, "/remote/mcp")
+
+
+def _request_id_prefixes(log_path: Path, path: str) -> set[str]:
+    """Which processes answered `path`: request ids begin with 6 hex digits per process."""
+    prefixes = set()
+    for line in log_path.read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("event") == "request_finished" and entry.get("path") == path:
+                prefixes.add(entry["request_id"][:6])
+    return prefixes
+
+
+async def test_two_workers_on_one_addr_serve_every_session_through_either(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """`proxy.workers: 2`: two processes share the port (SO_REUSEPORT), each a replica;
+    a session's requests reach both and work, with one child."""
+    servers = {"py": py_stdio_document()}
+    with gate_cluster(servers, redis_server, tmp_path, count=1, workers=2) as cluster:
+        supervisor = cluster.gates[0].pid
+        await wait_until(lambda: len(gate_workers(supervisor)) == 2, "two workers")
+        for mode in ("auto", "legacy"):
+            async with sdk_client(f"{cluster.url}/py/mcp", ALICE, mode) as client:
+                result = await conformance_walk(client, PY_SERVER)
+                children = [c for w in gate_workers(supervisor) for c in gate_children(w)]
+                assert len(children) == 1
+            assert result.problems == ()
+        assert len(_request_id_prefixes(cluster.gates[0].log_path, "/py/mcp")) == 2
+
+
+def gate_workers(supervisor: int) -> list[int]:
+    return [p.pid for p in gate_children(supervisor)]
