@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=["auto", "json", "console"],
         help="auto: JSON unless stderr is a terminal",
     )
+    # Set by the supervisor of `proxy.workers` (workers.py) on each worker it starts.
+    serve.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     check = commands.add_parser(
         "check-config",
         help="validate a config file and print the effective config",
@@ -92,10 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     json_logs = {"auto": None, "json": True, "console": False}[args.log_format]
     configure_logging(level=args.log_level, json=json_logs)
+    if config.proxy.workers > 1 and args.worker_index is None:
+        from mcp_gate.workers import supervise
+
+        options = ["--log-level", args.log_level, "--log-format", args.log_format]
+        return supervise(args.config, options, config.proxy.workers)
     from mcp_gate.serve import run  # keeps check-config light
 
     try:
-        run(config)
+        run(config, args.worker_index)
     except ConfigError as exc:
         print(f"mcp-gate: cannot start ({exc.source}):", file=sys.stderr)
         for problem in exc.problems:
