@@ -213,21 +213,30 @@ def _aggregate_document(**aggregate: object) -> dict:
 @pytest.mark.parametrize(
     ("aggregate", "problem"),
     [
-        ({"servers": ["tool"]}, "mcpServers.all.servers[0]: unknown server 'tool'; did you mean tools?"),
-        ({"servers": ["all"]}, "mcpServers.all.servers[0]: an aggregate cannot contain itself"),
-        ({"servers": ["tools", "tools"]}, "mcpServers.all.servers[1]: 'tools' is listed twice"),
-        ({"servers": []}, "mcpServers.all.servers: needs at least one member server"),
-        ({"delimiter": ""}, "mcpServers.all.delimiter: must not be empty"),
-        ({"discovery": {"timeout": "0s"}}, "mcpServers.all.discovery.timeout: must be greater than zero"),
-        ({"discovery": {"maxConnsPerUser": -1}}, "mcpServers.all.discovery.maxConnsPerUser: must be at least 0"),
-        ({"discovery": {"cacheTTL": "1m"}}, "mcpServers.all.discovery.cacheTTL: unknown key; did you mean cacheTtl?"),
-        ({"command": "x"}, "mcpServers.all.command: not allowed: an aggregate reaches its members; set it on them"),
-        ({"transportType": "stdio"}, "mcpServers.all.transportType: must be one of sse, streamable-http; got 'stdio'"),
+        ({"servers": ["tool"]}, "servers[0]: unknown server 'tool'; did you mean tools?"),
+        ({"servers": ["all"]}, "servers[0]: an aggregate cannot contain itself"),
+        ({"servers": ["tools", "tools"]}, "servers[1]: 'tools' is listed twice"),
+        ({"servers": []}, "servers: needs at least one member server"),
+        ({"delimiter": ""}, "delimiter: must not be empty"),
+        ({"discovery": {"timeout": "0s"}}, "discovery.timeout: must be greater than zero"),
+        ({"discovery": {"maxConnsPerUser": -1}}, "discovery.maxConnsPerUser: must be at least 0"),
+        (
+            {"discovery": {"cacheTTL": "1m"}},
+            "discovery.cacheTTL: unknown key; did you mean cacheTtl?",
+        ),
+        (
+            {"command": "x"},
+            "command: not allowed: an aggregate reaches its members; set it on them",
+        ),
+        (
+            {"transportType": "stdio"},
+            "transportType: must be one of sse, streamable-http; got 'stdio'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_aggregate_mistakes_name_their_key_path(aggregate: dict, problem: str) -> None:
     """Config errors name the key path (DESIGN §3), for the aggregate's own rules too."""
-    assert problems_of(_aggregate_document(**aggregate)) == [problem]
+    assert problems_of(_aggregate_document(**aggregate)) == [f"mcpServers.all.{problem}"]
 
 
 def test_aggregate_of_an_aggregate_is_refused() -> None:
