@@ -61,7 +61,7 @@ def parse_aggregate(
     named = section.text_list("servers") if section.has("servers") else None
     server = ServerConfig(
         name=name,
-        transport_type=transport if transport == "sse" else "streamable-http",
+        transport_type="sse" if transport == "sse" else "streamable-http",
         service_auths=service_auths,
         options=options,
         aggregate=AggregateConfig(members=(), delimiter=delimiter, discovery=settings),

@@ -298,8 +298,10 @@ class SessionRegistry:
         """The live sessions (for operations and tests)."""
         return [s for s in self._sessions.values() if not s.closed.is_set()]
 
-    def check_capacity(self, quota_key: str) -> None:
-        limit = self.max_per_address if quota_key.startswith(ADDRESS_QUOTA) else self.max_per_user
+    def check_capacity(self, quota_key: str, limit: int | None = None) -> None:
+        if limit is None:
+            is_address = quota_key.startswith(ADDRESS_QUOTA)
+            limit = self.max_per_address if is_address else self.max_per_user
         if limit <= 0:
             return  # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md)
         count = self._live[quota_key] + self._opening[quota_key]
@@ -317,14 +319,16 @@ class SessionRegistry:
         tool_filter: ToolFilter | None = None,
         credential: str = "",
         quota_key: str | None = None,
+        limit: int | None = None,
     ) -> McpSession:
         """A new session on a fresh backend channel; SessionLimitError at the cap.
 
         `quota_key` names whose sessions it counts among: the principal by default (for
         `maxPerUser`); the fronts give anonymous callers (a server without authentication)
-        `address_quota(address)`, counted against `maxPerAddress`."""
+        `address_quota(address)`, counted against `maxPerAddress`; `limit` replaces the
+        cap of that key (an aggregate's member sessions: `discovery.maxConnsPerUser`)."""
         quota = quota_key or principal.id
-        self.check_capacity(quota)
+        self.check_capacity(quota, limit)
         self._opening[quota] += 1
         try:
             channel = await open_channel()
