@@ -42,6 +42,7 @@ from mcp_gate.aggregate.member_link import MemberError, MemberLink
 from mcp_gate.aggregate.members import MemberOpener
 from mcp_gate.aggregate.names import Namespace
 from mcp_gate.config.model import AggregateConfig
+from mcp_gate.errors import GateError
 from mcp_gate.jsonrpc import (
     HANDSHAKE_PROTOCOL_VERSIONS,
     INTERNAL_ERROR,
@@ -164,8 +165,9 @@ class AggregateSession(QueueChannelBase):
         elif (target := self._target(method, params)) is not None:
             await self._forward(message, *target)
         elif method in ROUTED_BY_NAME or method in ROUTED_BY_URI or method == "completion/complete":
+            # MCP 2025-11-25 tools §Error Handling: an unknown tool is invalid params.
             await self._deliver(
-                error_response(request_id, INVALID_PARAMS, f"no member server has that {method}")
+                error_response(request_id, INVALID_PARAMS, f"Unknown name or URI for {method}")
             )
         else:
             await self._deliver(
@@ -287,7 +289,7 @@ class AggregateSession(QueueChannelBase):
             channel = await self._open_member(member, self._principal)
         except SessionLimitError as exc:
             raise MemberError(INVALID_REQUEST, str(exc)) from None
-        except (OSError, aiohttp.ClientError, ChannelClosedError) as exc:
+        except (GateError, OSError, aiohttp.ClientError, ChannelClosedError) as exc:
             raise MemberError(
                 INTERNAL_ERROR, f"member server {member!r} did not start: {exc}"
             ) from None
