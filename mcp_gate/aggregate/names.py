@@ -15,6 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 RESOURCE_SCHEME = "mcp-gate"
+# Requests that name what they act on, and so the member that answers them.
+ROUTED_BY_NAME = ("tools/call", "prompts/get")
+ROUTED_BY_URI = ("resources/read", "resources/subscribe", "resources/unsubscribe")
+ROUTED_METHODS = (*ROUTED_BY_NAME, *ROUTED_BY_URI, "completion/complete")
 
 
 class Namespace:
@@ -46,6 +50,27 @@ class Namespace:
             prefix = f"{RESOURCE_SCHEME}://{member}/"
             if uri.startswith(prefix) and len(uri) > len(prefix):
                 return member, uri[len(prefix) :]
+        return None
+
+    def route(self, method: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(member, the params in the member's own terms) of a routed request, or None."""
+        if method in ROUTED_BY_NAME:
+            split = self.split_name(params.get("name"))
+            if split is not None:
+                return split[0], {**params, "name": split[1]}
+        elif method in ROUTED_BY_URI:
+            split = self.split_uri(params.get("uri"))
+            if split is not None:
+                return split[0], {**params, "uri": split[1]}
+        elif method == "completion/complete":
+            ref = params.get("ref")
+            if isinstance(ref, dict):
+                # MCP 2025-11-25 completion: a prompt by name, a resource template by uri.
+                key = "name" if ref.get("type") == "ref/prompt" else "uri"
+                value = ref.get(key)
+                split = self.split_name(value) if key == "name" else self.split_uri(value)
+                if split is not None:
+                    return split[0], {**params, "ref": {**ref, key: split[1]}}
         return None
 
     def published(self, member: str, kind: str, item: dict[str, Any]) -> dict[str, Any]:

@@ -8,12 +8,10 @@ reaper and `maxPerUser`. Behind it, one member session per member, opened when f
 needed (`MemberOpener`, members.py) and initialized with the client's own `initialize`
 parameters (member_link.py).
 
-- `initialize` is answered from the members' catalogs (discovery.py): the union of their
-  capabilities, list-changed announced for what the aggregate lists.
-- Listings merge every member's catalog under the namespace (names.py), in member order,
-  in pages of `PAGE_SIZE` (MCP 2025-11-25 utilities §Pagination: the cursor is opaque).
-  A member that does not answer within `discovery.timeout`, or refuses (a user token not
-  set, a backend down), is left out, with a log line; the others are listed.
+- `initialize` and listings are answered from the members' catalogs (discovery.py,
+  merged by merging.py under the namespace of names.py). A member that does not answer
+  within `discovery.timeout`, or refuses (a user token not set, a backend down), is
+  left out, with a log line; the others are listed.
 - A call (`tools/call`, `prompts/get`, `resources/read`, subscriptions, completion) goes
   to its member with the member's own name or URI and a link-made id; the answer comes
   back under the client's id with its resource URIs made public. Cancellation follows
@@ -28,19 +26,18 @@ parameters (member_link.py).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
-import json
 from typing import Any
 
 import aiohttp
 import structlog
 
-from mcp_gate.aggregate.discovery import LISTINGS, DiscoveryCache, MemberCatalog, read_catalog
+from mcp_gate.aggregate.discovery import DiscoveryCache, MemberCatalog, read_catalog
 from mcp_gate.aggregate.member_link import MemberError, MemberLink
 from mcp_gate.aggregate.members import MemberOpener
-from mcp_gate.aggregate.names import Namespace
+from mcp_gate.aggregate.merging import LIST_METHODS, VERSION, initialize_result, merged_page
+from mcp_gate.aggregate.names import ROUTED_METHODS, Namespace
 from mcp_gate.config.model import AggregateConfig
 from mcp_gate.errors import GateError
 from mcp_gate.jsonrpc import (
@@ -59,37 +56,15 @@ from mcp_gate.proxy.mcp_sessions import SessionLimitError
 log = structlog.get_logger()
 
 INVALID_PARAMS = -32602  # JSON-RPC 2.0 §5.1
-# policy: items per page of a merged listing; members' own pages are read whole.
-PAGE_SIZE = 200
-VERSION = "1"
 LIST_CHANGED = {
     "tools": "notifications/tools/list_changed",
     "prompts": "notifications/prompts/list_changed",
     "resources": "notifications/resources/list_changed",
 }
-# Which list method merges which result key.
-LIST_METHODS = {method: key for _, method, key in LISTINGS}
-# Requests routed by the name or URI they carry: where in `params` it sits, and its kind.
-ROUTED_BY_NAME = {"tools/call": "name", "prompts/get": "name"}
-ROUTED_BY_URI = ("resources/read", "resources/subscribe", "resources/unsubscribe")
 
 
 def _response(request_id: object, result: object) -> Message:
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
-
-
-def _cursor_offset(cursor: object) -> int | None:
-    if cursor is None:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(str(cursor)))["offset"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return offset if isinstance(offset, int) and offset >= 0 else None
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
 class AggregateSession(QueueChannelBase):
@@ -162,9 +137,9 @@ class AggregateSession(QueueChannelBase):
         elif method == "logging/setLevel":
             await self._set_level(message)
             await self._deliver(_response(request_id, {}))
-        elif (target := self._target(method, params)) is not None:
+        elif (target := self._names.route(method, params)) is not None:
             await self._forward(message, *target)
-        elif method in ROUTED_BY_NAME or method in ROUTED_BY_URI or method == "completion/complete":
+        elif method in ROUTED_METHODS:
             # MCP 2025-11-25 tools §Error Handling: an unknown tool is invalid params.
             await self._deliver(
                 error_response(request_id, INVALID_PARAMS, f"Unknown name or URI for {method}")
@@ -174,76 +149,15 @@ class AggregateSession(QueueChannelBase):
                 error_response(request_id, METHOD_NOT_FOUND, f"Method not found: {method}")
             )
 
-    def _target(self, method: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        """(member, the params in the member's terms) of a routed request, or None."""
-        if method in ROUTED_BY_NAME:
-            split = self._names.split_name(params.get("name"))
-            if split is not None:
-                return split[0], {**params, "name": split[1]}
-        elif method in ROUTED_BY_URI:
-            split = self._names.split_uri(params.get("uri"))
-            if split is not None:
-                return split[0], {**params, "uri": split[1]}
-        elif method == "completion/complete":
-            ref = params.get("ref")
-            if isinstance(ref, dict):
-                key = "name" if ref.get("type") == "ref/prompt" else "uri"
-                value = ref.get(key)
-                split = (
-                    self._names.split_name(value) if key == "name" else self._names.split_uri(value)
-                )
-                if split is not None:
-                    return split[0], {**params, "ref": {**ref, key: split[1]}}
-        return None
-
     async def _initialize(self, params: dict[str, Any]) -> dict[str, Any]:
         self._client_params = params
-        catalogs = await self._catalogs()
-        capabilities: dict[str, Any] = {"tools": {"listChanged": True}}
-        for catalog in catalogs.values():
-            for key in ("prompts", "resources", "logging", "completions"):
-                if key in catalog.capabilities:
-                    capabilities.setdefault(key, {})
-            resources = catalog.capabilities.get("resources")
-            if isinstance(resources, dict) and resources.get("subscribe"):
-                capabilities["resources"]["subscribe"] = True
-        for key in ("prompts", "resources"):
-            if key in capabilities:
-                capabilities[key]["listChanged"] = True
-        requested = params.get("protocolVersion")
-        version = (
-            requested
-            if requested in HANDSHAKE_PROTOCOL_VERSIONS
-            else HANDSHAKE_PROTOCOL_VERSIONS[-1]
-        )
-        result: dict[str, Any] = {
-            "protocolVersion": version,
-            "capabilities": capabilities,
-            "serverInfo": {"name": self.server, "version": VERSION},
-        }
-        instructions = [
-            f"{member}: {catalog.instructions}"
-            for member, catalog in catalogs.items()
-            if catalog.instructions
-        ]
-        if instructions:
-            result["instructions"] = "\n\n".join(instructions)
-        return result
+        return initialize_result(self.server, params, await self._catalogs())
 
-    async def _listing(self, request_id: object, method: str, params: dict[str, Any]) -> Message:
-        offset = _cursor_offset(params.get("cursor"))
-        if offset is None:
-            return error_response(request_id, INVALID_PARAMS, "Invalid cursor")  # type: ignore[arg-type]
-        key = LIST_METHODS[method]
-        merged = [
-            self._names.published(member, key, item)
-            for member, catalog in (await self._catalogs()).items()
-            for item in catalog.items.get(key, ())
-        ]
-        result: dict[str, Any] = {key: merged[offset : offset + PAGE_SIZE]}
-        if offset + PAGE_SIZE < len(merged):
-            result["nextCursor"] = _cursor(offset + PAGE_SIZE)
-        return _response(request_id, result)
+    async def _listing(self, request_id: Any, method: str, params: dict[str, Any]) -> Message:
+        page = merged_page(self._names, method, params.get("cursor"), await self._catalogs())
+        if page is None:
+            return error_response(request_id, INVALID_PARAMS, "Invalid cursor")
+        return _response(request_id, page)
 
     async def _catalogs(self) -> dict[str, MemberCatalog]:
         """Each member's catalog for this principal, in member order; those that failed
@@ -280,9 +194,14 @@ class AggregateSession(QueueChannelBase):
         if task is None:
             task = asyncio.create_task(self._open_link(member))
             self._opening[member] = task
-            task.add_done_callback(lambda _: self._opening.pop(member, None))
+            task.add_done_callback(lambda done: self._opened(member, done))
         # Shielded: a caller's timeout must not cancel an opening another caller awaits.
         return await asyncio.shield(task)
+
+    def _opened(self, member: str, task: asyncio.Task[MemberLink]) -> None:
+        self._opening.pop(member, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that gave up waiting may never read it
 
     async def _open_link(self, member: str) -> MemberLink:
         try:
@@ -346,6 +265,8 @@ class AggregateSession(QueueChannelBase):
             target = self._by_client_id.get(params.get("requestId"))
             link = self._links.get(target[0]) if target is not None else None
             if target is not None and link is not None:
+                # MCP utilities §Cancellation: no answer is due any more; none is awaited.
+                self._forget(*target)
                 with contextlib.suppress(MemberError):
                     await link.send({**message, "params": {**params, "requestId": target[1]}})
         elif method != "notifications/initialized":
@@ -409,6 +330,8 @@ class AggregateSession(QueueChannelBase):
         """A member session ended by itself: its tools drop out; the next call reopens."""
         if self._links.get(link.member) is link:
             del self._links[link.member]
+        for own_id in [k for k, (m, _) in self._member_requests.items() if m == link.member]:
+            del self._member_requests[own_id]
         self._cache.drop(self._principal.id, link.member)
         log.info("aggregate_member_ended", server=self.server, member=link.member)
         for kind, notice in LIST_CHANGED.items():
