@@ -300,8 +300,8 @@ class SessionRegistry:
 
     def check_capacity(self, quota_key: str, limit: int | None = None) -> None:
         if limit is None:
-            is_address = quota_key.startswith(ADDRESS_QUOTA)
-            limit = self.max_per_address if is_address else self.max_per_user
+            address = quota_key.startswith(ADDRESS_QUOTA)
+            limit = self.max_per_address if address else self.max_per_user
         if limit <= 0:
             return  # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md)
         count = self._live[quota_key] + self._opening[quota_key]
@@ -323,10 +323,8 @@ class SessionRegistry:
     ) -> McpSession:
         """A new session on a fresh backend channel; SessionLimitError at the cap.
 
-        `quota_key` names whose sessions it counts among: the principal by default (for
-        `maxPerUser`); the fronts give anonymous callers (a server without authentication)
-        `address_quota(address)`, counted against `maxPerAddress`; `limit` replaces the
-        cap of that key (an aggregate's member sessions: `discovery.maxConnsPerUser`)."""
+        `quota_key`: whose sessions it counts among (the principal, or an anonymous caller's
+        `address_quota`); `limit` replaces that key's cap (aggregate members)."""
         quota = quota_key or principal.id
         self.check_capacity(quota, limit)
         self._opening[quota] += 1
