@@ -62,3 +62,16 @@ async def test_another_users_aggregate_session_does_not_exist_for_them(
                 **{"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"},
             )
     assert status == 404
+
+
+async def test_a_token_for_the_aggregate_does_not_open_a_members_own_route(
+    oauth_gate_factory, oidc_provider, servers
+):
+    """DESIGN §9: the aggregate has its own audience; its token reaches members only
+    through it (RFC 8707: a token bound to /all/mcp is refused at /time/mcp)."""
+    async with oauth_gate_factory(servers) as gate:
+        await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
+        token = await sign_in_mcp_user(gate, "all")
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        status, _ = await post_mcp(gate, "time", token, ping)
+    assert status == 401
