@@ -28,14 +28,19 @@ NOTION_TOKEN = "ntn_AggregateUser0000"
 
 
 def aggregate(
-    *members: str, name: str = "all", timeout_seconds: float = 10.0, **fields: object
+    *members: str,
+    name: str = "all",
+    timeout_seconds: float = 10.0,
+    max_conns_per_user: int = 0,
+    **fields: object,
 ) -> ServerConfig:
+    discovery = DiscoveryConfig(
+        timeout_seconds=timeout_seconds, max_conns_per_user=max_conns_per_user
+    )
     return ServerConfig(
         name=name,
         transport_type="streamable-http",
-        aggregate=AggregateConfig(
-            members=members, discovery=DiscoveryConfig(timeout_seconds=timeout_seconds)
-        ),
+        aggregate=AggregateConfig(members=members, discovery=discovery),
         **fields,  # type: ignore[arg-type]
     )
 
