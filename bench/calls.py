@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.procfs import cpu_per_call_us, cpu_snapshot
 from bench.settings import Settings
-from bench.stack import REPO, VENV_BIN
+from bench.stack import REPO, STDIO_SERVER, VENV_BIN
 from bench.stats import median_of_runs
 from bench.wrk import open_session, run_wrk
 
@@ -131,6 +131,22 @@ def stdio_calls(gate: Target, settings: Settings) -> dict[str, Any]:
         {
             "direct": {"kind": "stdio_calls", **STDIO_ECHO, **timing},
             "gate": {"kind": "calls", "url": gate.url, "token": gate.token, "clients": 1, **timing},
+        },
+        settings.repetitions,
+    )
+    return compare(calls["direct"], calls["gate"])
+
+
+def aggregate_calls(member: Target, aggregate: Target, settings: Settings) -> dict[str, Any]:
+    """Scenario 3: tools/call to the stdio child through its own route ("direct" here)
+    and through an aggregate over it: what the aggregate adds to a member's call."""
+    timing = {"warmup_seconds": settings.warmup_seconds, "seconds": settings.seconds}
+    call = {"kind": "calls", "clients": 1, **timing}
+    calls = _interleaved(
+        {
+            "direct": call | {"url": member.url, "token": member.token},
+            "gate": call
+            | {"url": aggregate.url, "token": aggregate.token, "tool": f"{STDIO_SERVER}.echo"},
         },
         settings.repetitions,
     )

@@ -93,8 +93,8 @@ def opening(request_id: int) -> list[Message]:
     return [initialize_request(), INITIALIZED_NOTIFICATION, request(request_id, "tools/list")]
 
 
-def echo_call(request_id: int, text: str = "hello") -> Message:
-    return request(request_id, "tools/call", {"name": "echo", "arguments": {"text": text}})
+def echo_call(request_id: int, text: str = "hello", tool: str = "echo") -> Message:
+    return request(request_id, "tools/call", {"name": tool, "arguments": {"text": text}})
 
 
 def big_call(request_id: int, size_bytes: int) -> Message:

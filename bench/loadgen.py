@@ -10,6 +10,7 @@ Jobs (`kind`):
   (`initialize`, `notifications/initialized`), calling `tools/call` back to back for
   `warmup_seconds` (not counted), then `seconds` (counted): latency percentiles and
   throughput. Answers may be JSON or an SSE stream (the gate's bridge streams them).
+  `tool` names the echo tool where it is not `echo` (`<member>.echo` on an aggregate).
 - `sse_calls`: one legacy HTTP+SSE client: POST a `tools/call` to the endpoint, wait for
   its answer on the stream.
 - `stdio_calls`: one client speaking stdio to a child it starts itself.
@@ -64,11 +65,15 @@ def base_headers(token: str | None) -> dict[str, str]:
 class McpHttpClient:
     """One streamable HTTP MCP client with its session, on a shared aiohttp session."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str, token: str | None) -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession, url: str, token: str | None, tool: str = "echo"
+    ) -> None:
         self.http = http
         self.url = url
         self.headers = base_headers(token)
         self.ids = itertools.count(2)
+        # The echo tool's name on this URL (`<member>.echo` through an aggregate).
+        self.tool = tool
 
     async def post(self, message: dict[str, Any]) -> bytes:
         async with self.http.post(self.url, data=_dumps(message), headers=self.headers) as reply:
@@ -87,7 +92,7 @@ class McpHttpClient:
             await self.post(message)
 
     async def call(self) -> None:
-        await self.post(echo_call(next(self.ids)))
+        await self.post(echo_call(next(self.ids), tool=self.tool))
 
     async def call_big(self, size_bytes: int) -> None:
         body = await self.post(big_call(next(self.ids), size_bytes))
@@ -123,7 +128,10 @@ def _connector() -> aiohttp.TCPConnector:
 async def job_calls(job: Job) -> dict[str, Any]:
     timings = Timings()
     async with aiohttp.ClientSession(connector=_connector(), timeout=_TIMEOUT) as http:
-        clients = [McpHttpClient(http, job["url"], job.get("token")) for _ in range(job["clients"])]
+        clients = [
+            McpHttpClient(http, job["url"], job.get("token"), job.get("tool", "echo"))
+            for _ in range(job["clients"])
+        ]
         await asyncio.gather(*(client.open() for client in clients))
         await asyncio.gather(
             *(

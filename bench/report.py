@@ -148,6 +148,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         *_latency_rows("3. stdio `tools/call`, 1 client", stdio["call"]),
         *_open_rows("3. stdio session open to first `tools/list`", stdio["open"]),
         *_open_rows("3. the same, `mcp-server-time`", stdio["open_time_server"]),
+        *_latency_rows(
+            "3. the stdio `tools/call` via an aggregate (direct: its own route)",
+            stdio["aggregate_call"],
+        ),
     ]
     for storage in ("memory", "redis"):
         figures = s["storage"][storage]

@@ -24,6 +24,7 @@ from bench.calls import (
     STDIO_ECHO,
     STDIO_TIME,
     Target,
+    aggregate_calls,
     compare,
     large_results,
     legacy_sse_calls,
@@ -34,6 +35,7 @@ from bench.calls import (
 from bench.idle import idle_streams
 from bench.settings import Settings
 from bench.stack import (
+    AGGREGATE_SERVER,
     HTTP_SERVER,
     SSE_SERVER,
     STDIO_SERVER,
@@ -113,6 +115,9 @@ def _legacy_and_stdio(
     say("scenario 3: stdio bridge")
     stdio_gate = Target("gate", gate.url(STDIO_SERVER), obtain_token(gate.url(STDIO_SERVER)))
     time_gate = Target("gate", gate.url(TIME_SERVER), obtain_token(gate.url(TIME_SERVER)))
+    aggregate = Target(
+        "aggregate", gate.url(AGGREGATE_SERVER), obtain_token(gate.url(AGGREGATE_SERVER))
+    )
     return {
         "legacy_sse": {"one_client": sse},
         "stdio": {
@@ -123,6 +128,7 @@ def _legacy_and_stdio(
             "open_time_server": session_opens(
                 time_gate, STDIO_TIME, settings.time_server_opens, settings, warmup=0
             ),
+            "aggregate_call": aggregate_calls(stdio_gate, aggregate, settings),
         },
     }
 

@@ -36,6 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 # The gate's servers: the same echo backend behind each front and transport.
 HTTP_SERVER, SSE_SERVER, STDIO_SERVER, TIME_SERVER = "echo", "echo-sse", "echo-stdio", "time"
+# The aggregate over the stdio echo server: its echo tool is `echo-stdio.echo` there.
+AGGREGATE_SERVER = "all"
 Storage = Literal["memory", "redis"]
 MAX_SESSIONS_PER_USER = 1_000_000
 
@@ -141,6 +143,7 @@ def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> di
                 "cwd": str(REPO),
             },
             TIME_SERVER: {"transportType": "stdio", "command": str(VENV_BIN / "mcp-server-time")},
+            AGGREGATE_SERVER: {"type": "aggregate", "servers": [STDIO_SERVER]},
         },
     }
 

@@ -19,6 +19,7 @@ import structlog
 from aiohttp import web
 
 from mcp_gate import http1
+from mcp_gate.aggregate.fronts import build_all_aggregate_fronts
 from mcp_gate.appkeys import (
     AUTH,
     AUTHENTICATOR,
@@ -363,6 +364,7 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
             )
             for name, server in config.servers.items()
         }
+        aggregates = {name: b for name, b in backends.items() if b.config.is_aggregate}
         parts = FrontParts(
             upstream_client=upstream_client,
             bindings=app[BINDINGS],
@@ -370,8 +372,12 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
             standalone_streams=app[STANDALONE_STREAMS],
             base_path=config.proxy.base_path,
         )
-        app[FRONTS] = build_all_fronts(backends, parts)
-        app[USER_CREDENTIALS] = _user_credentials(app)
+        credentials = _user_credentials(app)
+        direct = {name: b for name, b in backends.items() if name not in aggregates}
+        fronts = build_all_fronts(direct, parts)
+        fronts.update(build_all_aggregate_fronts(aggregates, parts, fronts, credentials))
+        app[FRONTS] = fronts
+        app[USER_CREDENTIALS] = credentials
         yield
 
 

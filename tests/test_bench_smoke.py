@@ -25,6 +25,7 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
         "stdio call": scenarios["stdio"]["call"],
         "stdio open": scenarios["stdio"]["open"],
         "stdio open time server": scenarios["stdio"]["open_time_server"],
+        "stdio call via an aggregate": scenarios["stdio"]["aggregate_call"],
         "storage memory": scenarios["storage"]["memory"]["concurrent"],
         "storage redis": scenarios["storage"]["redis"]["concurrent"],
         **{

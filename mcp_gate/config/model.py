@@ -351,6 +351,27 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True)
+class DiscoveryConfig:
+    """`mcpServers.<name>.discovery` of an aggregate: how long a member may take to list
+    what it offers, how long a principal's listing is kept, and how many member sessions
+    one principal may hold through the aggregate (0: no limit)."""
+
+    timeout_seconds: float = 10.0
+    cache_ttl_seconds: float = 60.0
+    max_conns_per_user: int = 0
+
+
+@dataclass(frozen=True)
+class AggregateConfig:
+    """`type: aggregate`: one MCP endpoint over `members` (direct servers, config order),
+    their tools and prompts named `<member><delimiter><name>`."""
+
+    members: tuple[str, ...]
+    delimiter: str = "."
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     name: str
     transport_type: TransportType
@@ -366,10 +387,16 @@ class ServerConfig:
     requires_user_token: bool = False
     user_authentication: UserAuthentication | None = None
     identity: IdentityConfig | None = None
+    # Set for `type: aggregate`: the gate itself serves it, over its members.
+    aggregate: AggregateConfig | None = None
 
     @property
     def is_remote(self) -> bool:
         return self.transport_type != "stdio"
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.aggregate is not None
 
 
 @dataclass(frozen=True)

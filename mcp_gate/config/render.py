@@ -25,6 +25,7 @@ from mcp_gate.config.model import (
     ServiceAuth,
     StaticClient,
     Templated,
+    ToolFilter,
     TrustedIssuer,
     UserAuthentication,
     UserTokenTemplate,
@@ -198,7 +199,35 @@ def _static_client(client: StaticClient, show: ShowSecret) -> dict[str, object]:
     return document
 
 
+def _aggregate(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
+    aggregate = server.aggregate
+    assert aggregate is not None
+    discovery = aggregate.discovery
+    document: dict[str, object] = {
+        "type": "aggregate",
+        "transportType": server.transport_type,
+        "servers": list(aggregate.members),
+        "delimiter": aggregate.delimiter,
+        "discovery": {
+            "timeout": format_duration(discovery.timeout_seconds),
+            "cacheTtl": format_duration(discovery.cache_ttl_seconds),
+            "maxConnsPerUser": discovery.max_conns_per_user,
+        },
+    }
+    if server.service_auths:
+        document["serviceAuths"] = [_service_auth(auth, show) for auth in server.service_auths]
+    if server.options.tool_filter is not None:
+        document["options"] = _options(server.options.tool_filter)
+    return document
+
+
+def _options(tool_filter: ToolFilter) -> dict[str, object]:
+    return {"toolFilter": {"mode": tool_filter.mode, "list": list(tool_filter.tools)}}
+
+
 def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
+    if server.is_aggregate:
+        return _aggregate(server, show)
     document: dict[str, object] = {"transportType": server.transport_type}
     if server.is_remote:
         document["url"] = _value(server.url, show) if server.url is not None else None
@@ -213,10 +242,7 @@ def _server(server: ServerConfig, show: ShowSecret) -> dict[str, object]:
     if server.service_auths:
         document["serviceAuths"] = [_service_auth(auth, show) for auth in server.service_auths]
     if server.options.tool_filter is not None:
-        tool_filter = server.options.tool_filter
-        document["options"] = {
-            "toolFilter": {"mode": tool_filter.mode, "list": list(tool_filter.tools)}
-        }
+        document["options"] = _options(server.options.tool_filter)
     document["requiresUserToken"] = server.requires_user_token
     if server.user_authentication is not None:
         document["userAuthentication"] = _user_authentication(server.user_authentication, show)

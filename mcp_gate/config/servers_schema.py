@@ -14,6 +14,12 @@ from __future__ import annotations
 import re
 from typing import cast
 
+from mcp_gate.config.aggregate_schema import (
+    AGGREGATE_KEYS,
+    SERVER_TYPES,
+    parse_aggregate,
+    resolve_members,
+)
 from mcp_gate.config.credentials_schema import parse_service_auths, parse_user_authentication
 from mcp_gate.config.identity_schema import parse_identity
 from mcp_gate.config.model import (
@@ -38,7 +44,7 @@ TRANSPORTS = ("stdio", "sse", "streamable-http")
 SERVER_KEYS = (
     "transportType", "url", "headers", "timeout", "command", "args", "env", "cwd",
     "serviceAuths", "options", "requiresUserToken", "userAuthentication", "tokenSetup",
-    "identity",
+    "identity", "type", *AGGREGATE_KEYS,
 )  # fmt: skip
 _NO_INLINE = "mcp-gate does not run inline servers; serve the tools from a stdio or HTTP MCP server"
 SERVER_UNSUPPORTED = {"inline": _NO_INLINE}
@@ -68,14 +74,24 @@ _GATE_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "conne
 def parse_servers(root: Section, *, has_auth: bool) -> dict[str, ServerConfig]:
     root.need("mcpServers", "the MCP servers the gate fronts, by name")
     servers = {}
+    named: dict[str, tuple[str, ...] | None] = {}
     for path, name, raw in root.entries("mcpServers"):
         if not _NAME.fullmatch(name) or not name.strip("."):
             root.ctx.error(path, "a server name may hold only letters, digits, '.', '_' and '-'")
         elif name.lower() in RESERVED_NAMES:
             root.ctx.error(path, f"{name!r} is one of the gate's own routes; choose another name")
         section = Section(root.ctx, path, raw, SERVER_KEYS, unsupported=SERVER_UNSUPPORTED)
-        servers[name] = _server(section, name, has_auth=has_auth)
-    return servers
+        if section.choice("type", SERVER_TYPES, "direct") == "aggregate":
+            servers[name], named[name] = parse_aggregate(
+                section,
+                name,
+                service_auths=parse_service_auths(section, name),
+                options=_options(section),
+            )
+        else:
+            section.forbid(AGGREGATE_KEYS, "only for servers of type: aggregate")
+            servers[name] = _server(section, name, has_auth=has_auth)
+    return resolve_members(root.ctx, root.at("mcpServers"), servers, named)
 
 
 def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
 
@@ -33,6 +33,7 @@ from mcp_gate.jsonrpc import (
     UNSUPPORTED_PROTOCOL_VERSION,
     dumps,
 )
+from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.channels import Channel
@@ -45,7 +46,7 @@ from mcp_gate.proxy.headers import (
 from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry, address_quota
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import KEEPALIVE, encode_event
-from mcp_gate.proxy.user_credentials import RefusingChannel, refuse_messages
+from mcp_gate.proxy.user_credentials import RefusingChannel, UserCredential, refuse_messages
 
 # policy: a comment line this often keeps idle streams alive through proxies and NATs.
 KEEPALIVE_SECONDS = 25.0
@@ -76,28 +77,53 @@ async def _stream_messages(
     return response
 
 
+# What opens the channel of a new session: the backend's by default; an aggregate's own.
+ChannelOpener = Callable[[Principal, UserCredential], Awaitable[Channel]]
+
+
 class BridgedSessions:
     """What both bridged fronts of one server share: the registry, the channel to open."""
 
-    def __init__(self, backend: Backend, registry: SessionRegistry) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        registry: SessionRegistry,
+        open_channel: ChannelOpener | None = None,
+    ) -> None:
         self.backend = backend
         self.registry = registry
+        self._open_channel = open_channel or self._open_backend_channel
+
+    async def _open_backend_channel(
+        self, principal: Principal, credential: UserCredential
+    ) -> Channel:
+        return await self.backend.open_channel(principal, credential.token)
 
     async def open(self, call: McpCall) -> McpSession:
         """A new session for the caller; SessionLimitError at `maxPerUser`."""
-        credential = call.credential
-
-        async def open_channel() -> Channel:
-            if credential.problem is not None:
-                return RefusingChannel(credential)
-            return await self.backend.open_channel(call.principal, credential.token)
-
         principal = call.principal
         # policy: on a server without authentication every caller is the same anonymous
         # principal; its sessions count per client address (`sessions.maxPerAddress`).
         quota_key = (
             address_quota(call.request.remote) if principal.kind == "anonymous" else principal.id
         )
+        return await self.open_for(principal, call.credential, quota_key)
+
+    async def open_for(
+        self,
+        principal: Principal,
+        credential: UserCredential,
+        quota_key: str,
+        limit: int | None = None,
+    ) -> McpSession:
+        """A new session of `principal` with `credential`, counted under `quota_key`
+        (against `limit` when given); SessionLimitError at the cap."""
+
+        async def open_channel() -> Channel:
+            if credential.problem is not None:
+                return RefusingChannel(credential)
+            return await self._open_channel(principal, credential)
+
         return await self.registry.open_session(
             self.backend.name,
             principal,
@@ -105,6 +131,7 @@ class BridgedSessions:
             self.backend.config.options.tool_filter,
             credential.fingerprint,
             quota_key,
+            limit,
         )
 
     async def find(self, call: McpCall, session_id: str) -> McpSession | None:

@@ -56,6 +56,8 @@ class ServerFronts:
     backend: Backend
     streamable: StreamableFront
     legacy: LegacyFront
+    # The server's bridged sessions: what its bridged fronts open, and an aggregate too.
+    bridged: BridgedSessions
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,15 @@ def build_fronts(backend: Backend, parts: FrontParts) -> ServerFronts:
     bridged_legacy = BridgedLegacy(sessions, message_path)
     bridged_streamable = BridgedStreamable(sessions, parts.standalone_streams)
     if backend.transport == "stdio":
-        return ServerFronts(backend, bridged_streamable, bridged_legacy)
+        return ServerFronts(backend, bridged_streamable, bridged_legacy, sessions)
     upstream = Upstream(
         parts.upstream_client, backend.name, backend.timeout_seconds, backend.max_message_bytes
     )
     if backend.transport == "streamable-http":
         passthrough = StreamablePassthrough(backend, upstream, parts.bindings)
-        return ServerFronts(backend, passthrough, bridged_legacy)
+        return ServerFronts(backend, passthrough, bridged_legacy, sessions)
     legacy = LegacyPassthrough(backend, upstream, parts.bindings, message_path, bridged_legacy)
-    return ServerFronts(backend, bridged_streamable, legacy)
+    return ServerFronts(backend, bridged_streamable, legacy, sessions)
 
 
 def build_all_fronts(backends: Mapping[str, Backend], parts: FrontParts) -> dict[str, ServerFronts]:

@@ -320,17 +320,21 @@ class SessionRegistry:
         tool_filter: ToolFilter | None = None,
         credential: str = "",
         quota_key: str | None = None,
+        limit: int | None = None,
     ) -> McpSession:
         """A new session on a fresh backend channel; SessionLimitError at the cap.
 
         `quota_key` names whose sessions it counts among: the principal by default (for
         `maxPerUser`); the fronts give anonymous callers (a server without authentication)
         `address_quota(address)`, counted against `maxPerAddress`. The place in the quota
-        is taken before the backend starts, so concurrent opens cannot overshoot it."""
+        is taken before the backend starts, so concurrent opens cannot overshoot it.
+        `limit` replaces that key's cap (an aggregate's members: discovery.maxConnsPerUser)."""
         if self.draining:
             raise NotTakingSessionsError("this replica is stopping; open the session again")
         quota = quota_key or principal.id
-        limit = self.max_per_address if quota.startswith(ADDRESS_QUOTA) else self.max_per_user
+        if limit is None:
+            address = quota.startswith(ADDRESS_QUOTA)
+            limit = self.max_per_address if address else self.max_per_user
         session_id = secrets.token_urlsafe(24)  # MCP transports: secure, non-deterministic
         # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md).
         if not await self._quota.reserve(quota, session_id, limit):

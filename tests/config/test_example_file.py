@@ -23,7 +23,8 @@ ENVIRON = {
 def test_example_config_loads_with_every_server_and_redacts_its_secrets():
     """Policy (issue 6): config.example.yaml is complete and loads clean with check-config."""
     config = load_config(EXAMPLE, ENVIRON)
-    assert set(config.servers) == {"time", "notion", "legacy"}
+    assert set(config.servers) == {"time", "notion", "legacy", "all"}
+    assert config.servers["all"].aggregate is not None
     assert config.proxy.auth is not None
     assert config.proxy.auth.storage == "redis"
     assert [client.client_id for client in config.proxy.auth.clients] == ["vscode"]

@@ -188,3 +188,73 @@ def test_enabled_admin_ui_is_refused() -> None:
     assert problems_of(document) == [
         "proxy.admin.enabled: mcp-gate has no admin UI; remove proxy.admin"
     ]
+
+
+def test_mcp_front_aggregate_entries_load_unchanged() -> None:
+    """DESIGN §9: mcp-front's `type: aggregate` keys load as they are, with its defaults."""
+    config = load_config(EXAMPLES / "mcp-front.json", EXAMPLE_ENVIRON)
+    named = config.servers["all"].aggregate
+    assert named is not None
+    assert named.members == ("warehouse", "search")
+    assert named.delimiter == "__"
+    assert (named.discovery.timeout_seconds, named.discovery.cache_ttl_seconds) == (5.0, 300.0)
+    assert named.discovery.max_conns_per_user == 10
+    every = config.servers["everything"].aggregate
+    assert every is not None
+    # mcp-front: without `servers`, every server that is not an aggregate, in config order.
+    assert every.members == ("warehouse", "tracker", "wiki", "search")
+    assert every.delimiter == "."
+    assert (every.discovery.timeout_seconds, every.discovery.cache_ttl_seconds) == (10.0, 60.0)
+    assert every.discovery.max_conns_per_user == 0
+
+
+def _aggregate_document(**aggregate: object) -> dict:
+    document = _document()
+    document["mcpServers"]["all"] = {"type": "aggregate", **aggregate}
+    return document
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "problem"),
+    [
+        ({"servers": ["tool"]}, "servers[0]: unknown server 'tool'; did you mean tools?"),
+        ({"servers": ["all"]}, "servers[0]: an aggregate cannot contain itself"),
+        ({"servers": ["tools", "tools"]}, "servers[1]: 'tools' is listed twice"),
+        ({"servers": []}, "servers: needs at least one member server"),
+        ({"delimiter": ""}, "delimiter: must not be empty"),
+        ({"discovery": {"timeout": "0s"}}, "discovery.timeout: must be greater than zero"),
+        ({"discovery": {"maxConnsPerUser": -1}}, "discovery.maxConnsPerUser: must be at least 0"),
+        (
+            {"discovery": {"cacheTTL": "1m"}},
+            "discovery.cacheTTL: unknown key; did you mean cacheTtl?",
+        ),
+        (
+            {"command": "x"},
+            "command: not allowed: an aggregate reaches its members; set it on them",
+        ),
+        (
+            {"transportType": "stdio"},
+            "transportType: must be one of sse, streamable-http; got 'stdio'",
+        ),
+    ],
+)
+def test_aggregate_mistakes_name_their_key_path(aggregate: dict, problem: str) -> None:
+    """Config errors name the key path (DESIGN §3), for the aggregate's own rules too."""
+    assert problems_of(_aggregate_document(**aggregate)) == [f"mcpServers.all.{problem}"]
+
+
+def test_aggregate_of_an_aggregate_is_refused() -> None:
+    """mcp-front's rule: an aggregate's members are direct servers, never aggregates."""
+    document = _aggregate_document(servers=["tools"])
+    document["mcpServers"]["outer"] = {"type": "aggregate", "servers": ["all"]}
+    assert problems_of(document) == [
+        "mcpServers.outer.servers[0]: 'all' is an aggregate; an aggregate's members are direct "
+        "servers"
+    ]
+
+
+def test_aggregate_keys_on_a_direct_server_are_refused() -> None:
+    """`servers`, `delimiter` and `discovery` mean something only with type: aggregate."""
+    assert problems_of(_document(delimiter=".")) == [
+        "mcpServers.tools.delimiter: not allowed: only for servers of type: aggregate"
+    ]

@@ -94,6 +94,16 @@ def crash(exit_code: int = 3) -> str:
 
 
 @server.tool()
+async def grow_tools(name: str, ctx: Context) -> str:
+    """Add an echo tool called `name` to this process's server, then say so with
+    notifications/tools/list_changed (a server whose tools change mid-session; on a shared
+    HTTP server every later session sees the tool too, so tests use it over stdio)."""
+    server.add_tool(echo, name=name)
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
+
+
+@server.tool()
 async def hang(ctx: Context) -> str:
     """Report progress 1 of 1, then never return (a call to interrupt from outside); when
     the client cancels it, say so on stderr."""

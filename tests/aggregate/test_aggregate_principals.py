@@ -1,0 +1,77 @@
+"""Discovery is cached per principal: one user's listing is never another's (DESIGN §9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_gate.appkeys import AUTH, SESSIONS
+from tests.aggregate.members import NOTION_TOKEN, four_members, names
+from tests.fixtures.stdio_backends import sdk_client
+from tests.fixtures.user_tokens import bearer, post_mcp, sign_in_mcp_user
+
+
+@pytest.fixture
+def servers(everything_streamable_server, py_sse_server, py_streamable_server):
+    return four_members(everything_streamable_server, py_sse_server, py_streamable_server)
+
+
+async def _listing(gate, token: str) -> list[str]:
+    async with sdk_client(gate.url("/all/mcp"), bearer(token)) as client:
+        return names((await client.list_tools()).tools)
+
+
+async def test_two_users_get_their_own_discovery_whoever_lists_first(
+    oauth_gate_factory, oidc_provider, servers
+):
+    """DESIGN §9: alice (who stored her notion token) sees notion's tools; bob, listing
+    right after her with her listing cached, does not; nor does bob's cached listing
+    hide them from alice."""
+    async with oauth_gate_factory(servers) as gate:
+        alice = await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
+        alice_token = await sign_in_mcp_user(gate, "all")
+        await oidc_provider.set_next_user(email="bob@example.com", hd="example.com")
+        bob_token = await sign_in_mcp_user(gate, "all")
+        bob_first = await _listing(gate, bob_token)
+        await gate.app[AUTH].user_tokens.save(alice, "notion", NOTION_TOKEN)
+        alice_listing = await _listing(gate, alice_token)
+        bob_after = await _listing(gate, bob_token)
+    assert "notion.echo" in alice_listing
+    assert "notion.echo" not in bob_first
+    assert "notion.echo" not in bob_after
+    assert {"py.echo", "everything.echo"} <= set(bob_after)
+
+
+async def test_another_users_aggregate_session_does_not_exist_for_them(
+    oauth_gate_factory, oidc_provider, servers
+):
+    """MCP security best practices §Session Hijacking: an aggregate session, like any
+    session, is bound to the user who opened it; bob presenting alice's id gets 404."""
+    async with oauth_gate_factory(servers) as gate:
+        await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
+        alice_token = await sign_in_mcp_user(gate, "all")
+        await oidc_provider.set_next_user(email="bob@example.com", hd="example.com")
+        bob_token = await sign_in_mcp_user(gate, "all")
+        async with sdk_client(gate.url("/all/mcp"), bearer(alice_token), mode="legacy") as client:
+            await client.list_tools()
+            session_id = next(s.id for s in gate.app[SESSIONS].sessions() if s.server == "all")
+            status, _ = await post_mcp(
+                gate,
+                "all",
+                bob_token,
+                {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                **{"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"},
+            )
+    assert status == 404
+
+
+async def test_a_token_for_the_aggregate_does_not_open_a_members_own_route(
+    oauth_gate_factory, oidc_provider, servers
+):
+    """DESIGN §9: the aggregate has its own audience; its token reaches members only
+    through it (RFC 8707: a token bound to /all/mcp is refused at /time/mcp)."""
+    async with oauth_gate_factory(servers) as gate:
+        await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
+        token = await sign_in_mcp_user(gate, "all")
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        status, _ = await post_mcp(gate, "time", token, ping)
+    assert status == 401
