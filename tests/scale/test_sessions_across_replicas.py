@@ -9,13 +9,17 @@ from nginx's access log, not by assuming it.
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.gate_cluster import GateCluster, gate_cluster
-from tests.fixtures.mcp_clients import PY_SERVER, conformance_walk
+from tests.fixtures.mcp_clients import PY_SERVER, conformance_walk, streamable_client
 from tests.fixtures.mcp_servers import RunningServer
+from tests.fixtures.oauth_flow import sdk_oauth
+from tests.fixtures.oidc_provider import OidcTestProvider
+from tests.fixtures.ports import free_port
 from tests.fixtures.process_table import gate_children, wait_until
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.stdio_backends import ALICE, sdk_client, sdk_sse_client
@@ -126,3 +130,34 @@ async def test_two_workers_on_one_addr_serve_every_session_through_either(
 
 def gate_workers(supervisor: int) -> list[int]:
     return [p.pid for p in gate_children(supervisor)]
+
+
+async def test_a_full_oauth_login_then_calls_work_through_every_replica(
+    redis_server: RedisServer, tmp_path: Path, oidc_provider: OidcTestProvider
+) -> None:
+    """The whole login (discovery, registration, authorize, consent, IdP callback, token)
+    and the session after it, each request on whichever replica nginx picks."""
+    port = free_port()
+    client_id, client_secret = f"gate-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    callback = f"http://127.0.0.1:{port}/oauth/callback"
+    await oidc_provider.register_client(client_id, client_secret, [callback])
+    idp = {
+        "provider": "oidc",
+        "clientId": client_id,
+        "clientSecret": client_secret,
+        "discoveryUrl": oidc_provider.discovery_url,
+    }
+    servers = {"py": {k: v for k, v in py_stdio_document().items() if k != "serviceAuths"}}
+    with gate_cluster(
+        servers, redis_server, tmp_path, auth={"idp": idp}, balancer_port=port
+    ) as cluster:
+        url = f"{cluster.url}/py/mcp"
+        oauth = sdk_oauth(url)
+        async with streamable_client(url, auth=oauth.provider) as client:
+            result = await conformance_walk(client, PY_SERVER)
+        assert result.problems == ()
+        assert oauth.callbacks, "no login happened"
+        login_paths = ("/register", "/authorize", "/consent", "/oauth/callback", "/token")
+        login = {line.upstream for line in cluster.log() if line.path in login_paths}
+        assert len(login) == 2
+        _assert_spread(cluster, "/py/mcp")
