@@ -22,7 +22,8 @@ from tests.fixtures.oidc_provider import OidcTestProvider
 from tests.fixtures.ports import free_port
 from tests.fixtures.process_table import gate_children, wait_until
 from tests.fixtures.redis_server import RedisServer
-from tests.fixtures.stdio_backends import ALICE, sdk_client, sdk_sse_client
+from tests.fixtures.stdio_backends import ALICE, ALICE_TOKEN, sdk_client, sdk_sse_client
+from tests.fixtures.ts_client import ts_client_walk
 from tests.scale.conftest import py_stdio_document, remote_document
 
 
@@ -161,3 +162,20 @@ async def test_a_full_oauth_login_then_calls_work_through_every_replica(
         login = {line.upstream for line in cluster.log() if line.path in login_paths}
         assert len(login) == 2
         _assert_spread(cluster, "/py/mcp")
+
+
+@pytest.mark.parametrize(("front", "mode"), [("mcp", "streamable"), ("sse", "sse")])
+async def test_the_typescript_sdk_client_works_through_every_replica(
+    redis_server: RedisServer, tmp_path: Path, front: str, mode: str
+) -> None:
+    """The TypeScript SDK client on a stdio server, both fronts: sampling crosses replicas
+    too, and progress on the streamable front. (Over legacy SSE the TS client reports no
+    progress through a single gate either, relay or not: a separate finding.)"""
+    with gate_cluster({"py": py_stdio_document()}, redis_server, tmp_path) as cluster:
+        seen = await ts_client_walk(f"{cluster.url}/py/{front}", mode, ALICE_TOKEN)
+        assert {"echo", "slow_count", "ask_llm"} <= set(seen["tools"])
+        assert seen["echo"] == "hello gate"
+        if mode == "streamable":
+            assert seen["progress"] == [1, 2, 3]
+        assert "sampled: two plus two" in seen["sampled"]
+        _assert_spread(cluster, "/py/mcp" if front == "mcp" else "/py/message")
