@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the ~30 s smoke run")
     parser.add_argument("--profile", type=int, metavar="SECONDS", default=0)
     parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="only scenario 7 (relay and workers); prints its figures as JSON",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR, metavar="DIR", help="default: bench/results"
     )
     args = parser.parse_args(argv)
@@ -52,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
             from bench.profile import profile_gate
 
             print(profile_gate(args.profile, log_dir, results_dir / "profile.txt"))
+            shutil.rmtree(log_dir, ignore_errors=True)
+            return 0
+        if args.scale_out:
+            from bench.runner import scale_out
+            from bench.stack import running_stack
+
+            with running_stack(log_dir) as stack:
+                figures = scale_out(stack, settings, _say)
+            (results_dir / "scale_out.json").write_text(json.dumps(figures, indent=2))
+            print(json.dumps(figures, indent=2))
             shutil.rmtree(log_dir, ignore_errors=True)
             return 0
         results = run(settings, log_dir, _say)

@@ -128,11 +128,16 @@ def _connector() -> aiohttp.TCPConnector:
 async def job_calls(job: Job) -> dict[str, Any]:
     timings = Timings()
     async with aiohttp.ClientSession(connector=_connector(), timeout=_TIMEOUT) as http:
+        # `open_url`: open each session there (its owner replica), then call `url` (another
+        # replica, which relays every call to the owner: the relay scenario).
+        opener: str = job.get("open_url") or job["url"]
+        tool = job.get("tool", "echo")
         clients = [
-            McpHttpClient(http, job["url"], job.get("token"), job.get("tool", "echo"))
-            for _ in range(job["clients"])
+            McpHttpClient(http, opener, job.get("token"), tool) for _ in range(job["clients"])
         ]
         await asyncio.gather(*(client.open() for client in clients))
+        for client in clients:
+            client.url = job["url"]
         await asyncio.gather(
             *(
                 run_for(timings, job["warmup_seconds"], job["seconds"], client.call)

@@ -12,6 +12,7 @@ from typing import Any
 MAX_MEDIAN_OVERHEAD_MS = 1.0
 MIN_THROUGHPUT_RATIO = 0.5
 IDLE_STREAMS_TARGET = 10_000
+MAX_RELAY_OVERHEAD_MS = 1.0
 
 
 def _ms(value: float) -> str:
@@ -63,6 +64,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         for shape, f in idle.items()
     ]
     most = max((f["streams"] for f in idle.values() if f["all_stayed_open"]), default=0)
+    relay = (
+        [
+            {
+                "target": f"a relayed call adds ≤ {MAX_RELAY_OVERHEAD_MS:g} ms at the median",
+                "measured": _delta(scenarios["scale_out"]["relay"]["p50_overhead_ms"]),
+                "met": scenarios["scale_out"]["relay"]["p50_overhead_ms"] <= MAX_RELAY_OVERHEAD_MS,
+            }
+        ]
+        if "scale_out" in scenarios
+        else []
+    )
     return [
         {
             "target": f"median overhead ≤ {MAX_MEDIAN_OVERHEAD_MS:g} ms at 1 client",
@@ -79,6 +91,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "measured": ", ".join(held),
             "met": most >= IDLE_STREAMS_TARGET,
         },
+        *relay,
     ]
 
 
@@ -95,6 +108,18 @@ def _large_rows(large: dict[str, Any]) -> list[str]:
                 f"| {_delta(gate - direct)} |"
             )
     return rows
+
+
+def _scale_rows(scale: dict[str, Any], clients: int) -> list[str]:
+    """Scenario 7: 'direct' is the call on the owner replica, 'through the gate' the relay."""
+    one, two = scale["workers"]["workers_1"], scale["workers"]["workers_2"]
+    ratio = scale["workers"]["throughput_ratio_2_to_1"]
+    return [
+        *_latency_rows("7. stdio `tools/call` relayed to the owner replica (vs on the owner)",
+                       scale["relay"]),
+        f"| 7. pass-through, {clients} clients: 1 worker vs 2 workers | throughput "
+        f"| {one['throughput_rps']:,.0f} /s | {two['throughput_rps']:,.0f} /s | {ratio:.0%} |",
+    ]  # fmt: skip
 
 
 def _idle_rows(idle: dict[str, Any]) -> list[str]:
@@ -160,6 +185,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"5. `storage: {storage}`, {clients} clients", figures["concurrent"]
         )
     lines += _large_rows(s["large_results"])
+    if "scale_out" in s:
+        lines += _scale_rows(s["scale_out"], clients)
     lines += [
         "",
         "4. Idle SSE streams held by one gate process:",

@@ -3,7 +3,8 @@
 Order: the backend, the OpenID provider and Redis start; two gates start (`storage:
 memory` and `storage: redis`) and get their access tokens through the real OAuth flow;
 scenarios 1 and 5 run together (direct, memory gate, Redis gate, interleaved), then 2, 3
-and 6 on the memory gate. Scenario 4 gets a fresh gate per stream shape. Everything stops
+and 6 on the memory gate. Scenario 4 gets a fresh gate per stream shape, scenario 7
+clustered gates of its own (relay.py). Everything stops
 when the run ends, also on failure.
 """
 
@@ -33,6 +34,7 @@ from bench.calls import (
     streamable_calls,
 )
 from bench.idle import idle_streams
+from bench.relay import relayed_calls, worker_throughput
 from bench.settings import Settings
 from bench.stack import (
     AGGREGATE_SERVER,
@@ -183,6 +185,12 @@ def _idle(stack: Stack, settings: Settings, fd_limit: int, say: Progress) -> dic
     return results
 
 
+def scale_out(stack: Stack, settings: Settings, say: Progress) -> dict[str, Any]:
+    """Scenario 7: a relayed call against the owner's, and 1 worker against 2."""
+    say("scenario 7: a call relayed to the session's owner replica; 1 and 2 workers")
+    return {"relay": relayed_calls(stack, settings), "workers": worker_throughput(stack, settings)}
+
+
 def run(settings: Settings, log_dir: Path, say: Progress) -> dict[str, Any]:
     """Every scenario, once; the results as `report.py` renders them."""
     fd_limit = raise_file_limit()
@@ -209,6 +217,7 @@ def run(settings: Settings, log_dir: Path, say: Progress) -> dict[str, Any]:
             scenarios |= _legacy_and_stdio(stack, gate, settings, say)
             scenarios["large_results"] = _large_results(stack, gate, settings, say)
         scenarios["idle_streams"] = _idle(stack, settings, fd_limit, say)
+        scenarios["scale_out"] = scale_out(stack, settings, say)
     results["scenarios"] = scenarios
     results["duration_seconds"] = round(time.monotonic() - started, 1)
     results["machine"]["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]

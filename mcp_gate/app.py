@@ -313,7 +313,7 @@ async def _cluster(app: web.Application) -> AsyncIterator[None]:
         app[CLUSTER] = ClusterNode(
             replica,
             Relay(hop_client, key),
-            HopVerifier(key, store),
+            HopVerifier(key, replica.id),
             split_addr(cluster.internal_addr)[1],
         )
         await replica.start()

@@ -8,12 +8,13 @@ that merely claims to be a hop. So a hop carries two headers:
     X-Mcp-Gate-Principal: <base64url JSON of the verified principal>
 
 The MAC (key: `crypto/hop_keys.py`, from `jwtSecret`) covers the version, the timestamp,
-the request id, the method, the path with its query, and the principal header, so none
-can be changed in transit without the key. The owner refuses (403, logged) a hop that is
-malformed, forged (bad MAC), stale (timestamp more than `HOP_WINDOW_SECONDS` away from its
-clock) or replayed (a request id seen within the window: each id is written once to the
-store with `put_new`, so a replay is refused by whichever replica it reaches).
-Pure but for the replay record; knows nothing of aiohttp.
+the request id, the replica the hop is for, the method, the path with its query, and the
+principal header, so none can be changed in transit without the key. The owner refuses
+(403, logged) a hop that is malformed, forged (bad MAC, or meant for another replica),
+stale (timestamp more than `HOP_WINDOW_SECONDS` away from its clock) or replayed (a
+request id it has seen within the window). Since a hop is good at one replica only, the
+replay record is that replica's own memory: no store round trip per hop.
+Pure; knows nothing of aiohttp or the store.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import binascii
 import json
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 from mcp_gate.crypto.hop_keys import derive_hop_key, hop_mac, macs_equal
 from mcp_gate.principal import Principal
-from mcp_gate.store.protocols import Store
 
 HOP_HEADER = "X-Mcp-Gate-Hop"
 HOP_PRINCIPAL_HEADER = "X-Mcp-Gate-Principal"
@@ -36,7 +37,6 @@ HOP_PRINCIPAL_HEADER = "X-Mcp-Gate-Principal"
 # and request ids are remembered this long after it, so a replay cannot outlive its record.
 HOP_WINDOW_SECONDS = 30.0
 _VERSION = "v1"
-_NONCE_KIND = "hop_nonce"
 _PRINCIPAL_KINDS = frozenset({"user", "client", "workload", "service", "anonymous"})
 _MAX_HEADER_CHARS = 4096
 
@@ -85,24 +85,29 @@ class HopKey:
     def from_secret(cls, secret: bytes) -> HopKey:
         return cls(derive_hop_key(secret))
 
-    def _mac(self, stamp: str, request_id: str, method: str, path: str, who: str) -> bytes:
-        fields = (_VERSION, stamp, request_id, method.upper(), path, who)
+    def _mac(
+        self, stamp: str, request_id: str, replica: str, method: str, path: str, who: str
+    ) -> bytes:
+        fields = (_VERSION, stamp, request_id, replica, method.upper(), path, who)
         return hop_mac(self.key, "\n".join(fields).encode())
 
-    def sign(self, method: str, path: str, principal: Principal) -> dict[str, str]:
-        """The hop headers for relaying `method path` (path with its query) for `principal`."""
+    def sign(self, replica: str, method: str, path: str, principal: Principal) -> dict[str, str]:
+        """The hop headers for relaying `method path` (path with its query) for `principal`
+        to the replica whose id is `replica`."""
         stamp = str(int(self.clock()))
         request_id = secrets.token_urlsafe(16)
         who = encode_principal(principal)
-        mac = _b64(self._mac(stamp, request_id, method, path, who))
+        mac = _b64(self._mac(stamp, request_id, replica, method, path, who))
         return {
             HOP_HEADER: f"t={stamp},id={request_id},mac={mac}",
             HOP_PRINCIPAL_HEADER: who,
         }
 
-    def check(self, headers: Mapping[str, str], method: str, path: str) -> tuple[Principal, str]:
-        """(principal, request id) of a well-signed, fresh hop; HopRefusedError otherwise.
-        Replays are `HopVerifier`'s to catch."""
+    def check(
+        self, headers: Mapping[str, str], replica: str, method: str, path: str
+    ) -> tuple[Principal, str]:
+        """(principal, request id) of a well-signed, fresh hop for `replica`;
+        HopRefusedError otherwise. Replays are `HopVerifier`'s to catch."""
         value = headers.get(HOP_HEADER, "")
         who = headers.get(HOP_PRINCIPAL_HEADER, "")
         if not value or not who or len(value) + len(who) > _MAX_HEADER_CHARS:
@@ -113,7 +118,7 @@ class HopKey:
             sent_at = int(stamp)
         except (ValueError, KeyError, binascii.Error):
             raise HopRefusedError("malformed hop header") from None
-        if not macs_equal(mac, self._mac(stamp, request_id, method, path, who)):
+        if not macs_equal(mac, self._mac(stamp, request_id, replica, method, path, who)):
             raise HopRefusedError("bad hop signature")
         if abs(self.clock() - sent_at) > HOP_WINDOW_SECONDS:
             raise HopRefusedError("stale hop")
@@ -125,17 +130,22 @@ class HopKey:
 
 
 class HopVerifier:
-    """`HopKey.check` plus the replay record, shared by every replica through the store."""
+    """`HopKey.check` for this replica, plus its memory of the request ids it has seen."""
 
-    def __init__(self, key: HopKey, store: Store) -> None:
+    def __init__(self, key: HopKey, replica: str) -> None:
         self._key = key
-        self._store = store
+        self._replica = replica
+        # request id → when it may be forgotten; ids arrive in time order, so the oldest
+        # is first and the purge stops at the first one still in the window.
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
-    async def verify(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
-        principal, request_id = self._key.check(headers, method, path)
-        fresh = await self._store.put_new(
-            _NONCE_KIND, request_id, b"1", ttl_seconds=2 * HOP_WINDOW_SECONDS
-        )
-        if not fresh:
+    def verify(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
+        principal, request_id = self._key.check(headers, self._replica, method, path)
+        now = self._key.clock()
+        while self._seen and next(iter(self._seen.values())) < now:
+            self._seen.popitem(last=False)
+        if request_id in self._seen:
             raise HopRefusedError("replayed hop")
+        # Stale past 2 windows anyway (a timestamp up to one window in the future is taken).
+        self._seen[request_id] = now + 2 * HOP_WINDOW_SECONDS
         return principal

@@ -58,17 +58,17 @@ class Relay:
     key: HopKey
 
     async def forward(
-        self, request: web.Request, owner_url: str, principal: Principal
+        self, request: web.Request, owner: str, owner_url: str, principal: Principal
     ) -> web.StreamResponse:
-        """The owner's answer to `request`, streamed to the client; OwnerGoneError when
-        the owner cannot be reached."""
+        """The answer of the replica `owner` (at `owner_url`) to `request`, streamed to the
+        client; OwnerGoneError when the owner cannot be reached."""
         body = await request.read() if request.can_read_body else None
         headers: CIMultiDict[str] = CIMultiDict(
             (name, value)
             for name, value in request.headers.items()
             if name.lower() not in _HOP_BY_HOP and name.lower() not in _NOT_RELAYED
         )
-        headers.update(self.key.sign(request.method, request.path_qs, principal))
+        headers.update(self.key.sign(owner, request.method, request.path_qs, principal))
         try:
             answer = await self.client.request(
                 request.method,

@@ -47,7 +47,7 @@ async def internal_hops(request: web.Request, handler: Handler) -> web.StreamRes
     if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
         return jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener")
     try:
-        principal = await node.hops.verify(request.headers, request.method, request.path_qs)
+        principal = node.hops.verify(request.headers, request.method, request.path_qs)
     except HopRefusedError as exc:
         log.warning("hop_refused", reason=exc.reason, peer=request.remote)
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: not a valid internal hop")
@@ -74,7 +74,7 @@ async def session_relay(request: web.Request, handler: Handler) -> web.StreamRes
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="lease")
         return session_not_found()
     try:
-        return await node.relay.forward(request, owner_url, principal)
+        return await node.relay.forward(request, binding.replica, owner_url, principal)
     except OwnerGoneError:
         node.replica.forget(binding.replica)
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="refused")

@@ -6,7 +6,6 @@ import pytest
 
 from mcp_gate.cluster.hop import HOP_PRINCIPAL_HEADER, HopKey, HopRefusedError, HopVerifier
 from mcp_gate.principal import Principal
-from mcp_gate.store import MemoryStore
 
 SECRET = b"hop-test-jwt-secret-0123456789abcdef"
 ALICE = Principal("user", "user:alice", "alice@example.com", "alice", "client-1", ("eng",))
@@ -15,8 +14,8 @@ ALICE = Principal("user", "user:alice", "alice@example.com", "alice", "client-1"
 def test_a_signed_hop_carries_the_principal_unchanged() -> None:
     """Policy: the owner acts for exactly the principal the edge replica verified."""
     key = HopKey.from_secret(SECRET)
-    headers = key.sign("POST", "/py/mcp?x=1", ALICE)
-    principal, request_id = key.check(headers, "POST", "/py/mcp?x=1")
+    headers = key.sign("r1", "POST", "/py/mcp?x=1", ALICE)
+    principal, request_id = key.check(headers, "r1", "POST", "/py/mcp?x=1")
     assert principal == ALICE
     assert request_id
 
@@ -25,52 +24,72 @@ def test_a_signed_hop_carries_the_principal_unchanged() -> None:
 def test_a_hop_replayed_on_another_method_or_path_is_refused(method: str, path: str) -> None:
     """Policy: the MAC covers method and path with query."""
     key = HopKey.from_secret(SECRET)
-    headers = key.sign("POST", "/py/mcp?x=1", ALICE)
+    headers = key.sign("r1", "POST", "/py/mcp?x=1", ALICE)
     with pytest.raises(HopRefusedError, match="signature"):
-        key.check(headers, method, path)
+        key.check(headers, "r1", method, path)
 
 
 def test_a_hop_with_another_principal_is_refused() -> None:
     """Policy: the principal header cannot be swapped for another user's."""
     key = HopKey.from_secret(SECRET)
-    headers = key.sign("POST", "/py/mcp", ALICE)
-    other = key.sign("POST", "/py/mcp", Principal.service("bob"))
+    headers = key.sign("r1", "POST", "/py/mcp", ALICE)
+    other = key.sign("r1", "POST", "/py/mcp", Principal.service("bob"))
     headers[HOP_PRINCIPAL_HEADER] = other[HOP_PRINCIPAL_HEADER]
     with pytest.raises(HopRefusedError, match="signature"):
-        key.check(headers, "POST", "/py/mcp")
+        key.check(headers, "r1", "POST", "/py/mcp")
 
 
 def test_a_hop_signed_with_another_secret_is_refused() -> None:
     """Policy: only replicas sharing jwtSecret can sign hops."""
-    headers = HopKey.from_secret(b"another-secret-of-at-least-32-bytes!").sign("GET", "/p", ALICE)
+    headers = HopKey.from_secret(b"another-secret-of-at-least-32-bytes!").sign(
+        "r1", "GET", "/p", ALICE
+    )
     with pytest.raises(HopRefusedError, match="signature"):
-        HopKey.from_secret(SECRET).check(headers, "GET", "/p")
+        HopKey.from_secret(SECRET).check(headers, "r1", "GET", "/p")
 
 
 def test_a_hop_outside_the_window_is_refused() -> None:
     """Policy: a hop is good for 30 s either side of the owner's clock."""
     now = [1_000_000.0]
     key = HopKey(HopKey.from_secret(SECRET).key, clock=lambda: now[0])
-    headers = key.sign("GET", "/p", ALICE)
+    headers = key.sign("r1", "GET", "/p", ALICE)
     now[0] += 31
     with pytest.raises(HopRefusedError, match="stale"):
-        key.check(headers, "GET", "/p")
+        key.check(headers, "r1", "GET", "/p")
 
 
 @pytest.mark.parametrize("value", ["", "t=1", "t=x,id=y,mac=z", "garbage"])
 def test_a_malformed_hop_header_is_refused(value: str) -> None:
     """Bad input is a refusal, never an exception of another kind."""
     key = HopKey.from_secret(SECRET)
-    headers = {**key.sign("GET", "/p", ALICE), "X-Mcp-Gate-Hop": value}
+    headers = {**key.sign("r1", "GET", "/p", ALICE), "X-Mcp-Gate-Hop": value}
     with pytest.raises(HopRefusedError):
-        key.check(headers, "GET", "/p")
+        key.check(headers, "r1", "GET", "/p")
 
 
-async def test_a_hop_seen_twice_is_refused_the_second_time() -> None:
-    """Policy: request ids are single-use within the window, through the shared store."""
-    store = MemoryStore()
-    verifier = HopVerifier(HopKey.from_secret(SECRET), store)
-    headers = HopKey.from_secret(SECRET).sign("GET", "/p", ALICE)
-    assert await verifier.verify(headers, "GET", "/p") == ALICE
+def test_a_hop_for_another_replica_is_refused() -> None:
+    """Policy: a hop is good at the replica it was sent to only, so a replay cannot move."""
+    key = HopKey.from_secret(SECRET)
+    headers = key.sign("r1", "GET", "/p", ALICE)
+    with pytest.raises(HopRefusedError, match="signature"):
+        key.check(headers, "r2", "GET", "/p")
+
+
+def test_a_hop_seen_twice_is_refused_the_second_time() -> None:
+    """Policy: request ids are single-use within the window at their replica."""
+    verifier = HopVerifier(HopKey.from_secret(SECRET), "r1")
+    headers = HopKey.from_secret(SECRET).sign("r1", "GET", "/p", ALICE)
+    assert verifier.verify(headers, "GET", "/p") == ALICE
     with pytest.raises(HopRefusedError, match="replayed"):
-        await verifier.verify(headers, "GET", "/p")
+        verifier.verify(headers, "GET", "/p")
+
+
+def test_the_replay_memory_forgets_ids_past_the_window() -> None:
+    """The memory stays bounded: ids older than two windows are dropped."""
+    now = [1_000_000.0]
+    key = HopKey(HopKey.from_secret(SECRET).key, clock=lambda: now[0])
+    verifier = HopVerifier(key, "r1")
+    verifier.verify(key.sign("r1", "GET", "/p", ALICE), "GET", "/p")
+    now[0] += 61
+    verifier.verify(key.sign("r1", "GET", "/p", ALICE), "GET", "/p")
+    assert len(verifier._seen) == 1

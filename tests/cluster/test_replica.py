@@ -15,7 +15,7 @@ class Clock:
 
 
 async def test_a_replica_is_found_while_its_lease_lives_and_not_after() -> None:
-    """DESIGN scale: an owner whose lease lapsed (hung, partitioned) is gone (→ 404)."""
+    """an owner whose lease lapsed (hung, partitioned) is gone (→ 404)."""
     clock = Clock()
     store = MemoryStore(clock=clock)
     owner = Replica(store, "http://10.0.0.5:8081", lease_ttl_seconds=3.0, clock=clock)

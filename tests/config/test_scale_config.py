@@ -26,7 +26,7 @@ def _with_redis(**proxy: Any) -> dict[str, Any]:
 
 
 def test_workers_with_memory_storage_is_an_error_naming_proxy_workers() -> None:
-    """DESIGN scale: workers > 1 need a store the workers share."""
+    """Scale-out (docs/deploy.md): workers > 1 need a store the workers share."""
     problems = problems_of(_document(workers=2))
     assert len(problems) == 1
     assert problems[0].startswith("proxy.workers: workers > 1 needs proxy.auth.storage: redis")

@@ -497,7 +497,7 @@ def test_chart_readme_documents_every_value() -> None:
 
 
 def test_every_pod_advertises_its_own_ip_for_the_relay() -> None:
-    """DESIGN scale: the downward API gives each pod's IP to config.proxy.cluster."""
+    """Scale-out (docs/deploy.md): the downward API gives each pod's IP to config.proxy.cluster."""
     container = gate_container(render_chart(EXTERNAL_REDIS_HA))
     env = env_of(container)
     assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}

@@ -7,6 +7,7 @@ driven by hand over the streamable front (JSON replies) for exact statuses.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from pathlib import Path
 
@@ -21,6 +22,14 @@ from tests.fixtures.stdio_backends import ALICE, BOB, RawSession, raw_http
 from tests.scale.conftest import py_stdio_document
 
 TOOLS_LIST = {"jsonrpc": "2.0", "id": 99, "method": "tools/list"}
+
+
+def _replica_id(log_path: Path) -> str:
+    """The gate's replica id, from its `replica_joined` log line."""
+    for line in log_path.read_text().splitlines():
+        if '"replica_joined"' in line:
+            return str(json.loads(line)["replica"])
+    raise AssertionError("the gate logged no replica_joined")
 
 
 def _owner_index(cluster: GateCluster, child_pid: int) -> int:
@@ -123,26 +132,35 @@ async def test_a_forged_stale_or_replayed_hop_is_refused_with_403(
         body = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
         alice = Principal.service("py")
         key = HopKey.from_secret(JWT_SECRET.encode())
-        genuine = key.sign("POST", "/py/mcp", alice)
+        replica = _replica_id(cluster.gates[0].log_path)
+        genuine = key.sign(replica, "POST", "/py/mcp", alice)
+        elsewhere = key.sign("another-replica", "POST", "/py/mcp", alice)
         forged = {**genuine, HOP_HEADER: genuine[HOP_HEADER][:-4] + "AAAA"}
-        stale = HopKey(key.key, clock=lambda: 1_000_000.0).sign("POST", "/py/mcp", alice)
+        stale = HopKey(key.key, clock=lambda: 1_000_000.0).sign(replica, "POST", "/py/mcp", alice)
         json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
         statuses = []
         async with raw_http() as http:
-            for headers in ({}, forged, stale, genuine, genuine):
+            for headers in ({}, forged, elsewhere, stale, genuine, genuine):
                 async with http.post(url, data=body, headers={**json_headers, **headers}) as r:
                     statuses.append(r.status)
         # The genuine hop names no session: the owner answers as it would any client (400).
-        assert statuses == [403, 403, 403, 400, 403]
-        log = cluster.gates[0].log_path.read_text()
-        for reason in ("missing or oversized", "bad hop signature", "stale hop", "replayed hop"):
+        assert statuses == [403, 403, 403, 403, 400, 403]
+        reasons = ("missing or oversized", "bad hop signature", "stale hop", "replayed hop")
+        # The gate writes its log lines at the end of an event-loop turn, which may come
+        # just after the response reached us.
+        for _ in range(50):
+            log = cluster.gates[0].log_path.read_text()
+            if all(reason in log for reason in reasons):
+                break
+            await asyncio.sleep(0.05)
+        for reason in reasons:
             assert reason in log
 
 
 async def test_max_per_user_counts_the_sessions_of_every_replica(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    """DESIGN scale: `maxPerUser` counts across replicas; a closed session frees its place."""
+    """`maxPerUser` counts across replicas; a closed session frees its place."""
     servers = {"py": py_stdio_document()}
     with gate_cluster(servers, redis_server, tmp_path, sessions={"maxPerUser": 2}) as cluster:
         async with raw_http() as http:
