@@ -1,6 +1,6 @@
 """The aggregate the tests of tests/aggregate/ stand on, and what they ask of it.
 
-`four_members(...)` is one of each member kind DESIGN §9 names: PyPI's mcp-server-time
+`four_members(...)` is one of each member kind docs/config.md names: PyPI's mcp-server-time
 as a stdio child (`time`), npm server-everything over remote streamable HTTP
 (`everything`), the Python SDK server over legacy HTTP+SSE (`py`), and a server that
 needs each user's own token (`notion`, the Python SDK server over streamable HTTP with

@@ -1,5 +1,5 @@
 """Requests a member makes of the client (elicitation, roots), logging both ways, resource
-links read back through the namespace, and the cap on member sessions (DESIGN §9)."""
+links read back through the namespace, and the cap on member sessions (docs/config.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Discovery is cached per principal (and per declared client capabilities): one user's
-listing is never another's (DESIGN §9)."""
+listing is never another's (docs/config.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ async def _listing(gate, token: str) -> list[str]:
 async def test_two_users_get_their_own_discovery_whoever_lists_first(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """DESIGN §9: alice (who stored her notion token) sees notion's tools; bob, listing
+    """docs/config.md: alice (who stored her notion token) sees notion's tools; bob, listing
     right after her with her listing cached, does not; nor does bob's cached listing
     hide them from alice."""
     async with oauth_gate_factory(servers) as gate:
@@ -81,7 +81,7 @@ async def test_another_users_aggregate_session_does_not_exist_for_them(
 async def test_a_token_for_the_aggregate_does_not_open_a_members_own_route(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """DESIGN §9: the aggregate has its own audience; its token reaches members only
+    """docs/config.md: the aggregate has its own audience; its token reaches members only
     through it (RFC 8707: a token bound to /all/mcp is refused at /time/mcp)."""
     async with oauth_gate_factory(servers) as gate:
         await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")

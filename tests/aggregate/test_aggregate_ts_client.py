@@ -1,5 +1,5 @@
 """The official TypeScript SDK client (tests/servers/ts_client.mjs) through the aggregate,
-on both fronts, with a token from the gate's OAuth flow (DESIGN §9)."""
+on both fronts, with a token from the gate's OAuth flow (docs/config.md)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def _run_ts_client(script: dict[str, object]) -> dict[str, object]:
 async def test_typescript_client_lists_calls_samples_and_hears_progress(
     oauth_gate_factory, oidc_provider, servers, transport, path
 ):
-    """DESIGN §9 with the TypeScript SDK: namespaced tools, a call per member kind, a
+    """docs/config.md, with the TypeScript SDK: namespaced tools, a call per member kind, a
     member's sampling request answered by the client, progress on the call, in order."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with oauth_gate_factory(servers) as gate:
