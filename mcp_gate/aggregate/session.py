@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from mcp_gate.aggregate.discovery import DiscoveryCache, MemberCatalog, read_catalog
+from mcp_gate.aggregate.discovery import DiscoveryCache, MemberCatalog, read_catalog, view_key
 from mcp_gate.aggregate.member_link import MemberError, MemberLink
 from mcp_gate.aggregate.members import MemberOpener
 from mcp_gate.aggregate.merging import LIST_METHODS, VERSION, initialize_result, merged_page
@@ -83,6 +83,9 @@ class AggregateSession(QueueChannelBase):
         self._cache = cache
         self._names = Namespace(config.members, config.delimiter)
         self._client_params: dict[str, Any] = {}
+        # Whose listing this session sees: the principal's, as a client with the declared
+        # capabilities (a member may offer tools only to clients that can elicit, say).
+        self._view = view_key(principal, {})
         self._links: dict[str, MemberLink] = {}
         self._opening: dict[str, asyncio.Task[MemberLink]] = {}
         # Forwarded client requests by (member, link id): the client's id and method.
@@ -151,6 +154,10 @@ class AggregateSession(QueueChannelBase):
 
     async def _initialize(self, params: dict[str, Any]) -> dict[str, Any]:
         self._client_params = params
+        capabilities = params.get("capabilities")
+        self._view = view_key(
+            self._principal, capabilities if isinstance(capabilities, dict) else {}
+        )
         return initialize_result(self.server, params, await self._catalogs())
 
     async def _listing(self, request_id: Any, method: str, params: dict[str, Any]) -> Message:
@@ -166,7 +173,7 @@ class AggregateSession(QueueChannelBase):
         return {m: c for m, c in zip(self._config.members, found, strict=True) if c is not None}
 
     async def _catalog(self, member: str) -> MemberCatalog | None:
-        cached = self._cache.get(self._principal.id, member)
+        cached = self._cache.get(self._view, member)
         if cached is not None:
             return cached
         try:
@@ -179,7 +186,7 @@ class AggregateSession(QueueChannelBase):
         except MemberError as exc:
             self._left_out(member, exc.message[:200])
             return None
-        self._cache.put(self._principal.id, member, catalog)
+        self._cache.put(self._view, member, catalog)
         return catalog
 
     def _left_out(self, member: str, reason: str) -> None:
@@ -308,7 +315,7 @@ class AggregateSession(QueueChannelBase):
         params = message.get("params")
         params = params if isinstance(params, dict) else {}
         if method in LIST_CHANGED.values():
-            self._cache.drop(self._principal.id, member)
+            self._cache.drop(self._view, member)
         elif method == "notifications/resources/updated" and isinstance(params.get("uri"), str):
             message = {
                 **message,
@@ -332,7 +339,7 @@ class AggregateSession(QueueChannelBase):
             del self._links[link.member]
         for own_id in [k for k, (m, _) in self._member_requests.items() if m == link.member]:
             del self._member_requests[own_id]
-        self._cache.drop(self._principal.id, link.member)
+        self._cache.drop(self._view, link.member)
         log.info("aggregate_member_ended", server=self.server, member=link.member)
         for kind, notice in LIST_CHANGED.items():
             if kind in link.capabilities and not self._closed:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 import mcp_types as types
 from mcp import Client
+from mcp.client.session import ClientRequestContext
 
 from mcp_gate.config.model import AggregateConfig, DiscoveryConfig, ServerConfig
 from tests.fixtures.gate import remote
@@ -77,3 +78,10 @@ def text_of(result: types.CallToolResult | types.GetPromptResult) -> str:
     else:
         blocks = list(result.content)
     return "".join(b.text for b in blocks if isinstance(b, types.TextContent))
+
+
+async def accept_elicitation(
+    context: ClientRequestContext, params: types.ElicitRequestParams
+) -> types.ElicitResult:
+    """A client that elicits: it accepts, with the fields server-everything asks for."""
+    return types.ElicitResult(action="accept", content={"name": "Alice Example", "check": True})

@@ -22,7 +22,7 @@ def _text(result: types.ReadResourceResult) -> str:
 async def test_prompts_of_members_list_and_get_under_their_names(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """prompts namespaced like tools; prompts/get reaches the member."""
+    """docs/config.md: prompts namespaced like tools; prompts/get reaches the member."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with (
         oauth_gate_factory(servers) as gate,
@@ -38,7 +38,7 @@ async def test_prompts_of_members_list_and_get_under_their_names(
 async def test_resources_of_members_list_and_read_back_under_the_uri_prefix(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """resource URIs carry the member in a prefix the gate maps back; every
+    """docs/config.md: resource URIs carry the member in a prefix the gate maps back; every
     page of a member that pages (server-everything) is in the aggregate's listing."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with (

@@ -10,7 +10,7 @@ from mcp import MCPError
 from mcp.client.session import ClientRequestContext
 from pydantic import FileUrl
 
-from tests.aggregate.members import aggregate, names, text_of
+from tests.aggregate.members import accept_elicitation, aggregate, names, text_of
 from tests.fixtures.gate import running_gate
 from tests.fixtures.mcp_clients import REQUEST_TIMEOUT_SECONDS
 from tests.fixtures.stdio_backends import (
@@ -26,12 +26,6 @@ from tests.fixtures.stdio_backends import (
 ROOT_URI = "file:///home/alice/project"
 
 
-async def _elicit(
-    context: ClientRequestContext, params: types.ElicitRequestParams
-) -> types.ElicitResult:
-    return types.ElicitResult(action="accept", content={"name": "Alice Example", "check": True})
-
-
 async def _roots(context: ClientRequestContext) -> types.ListRootsResult:
     return types.ListRootsResult(roots=[types.Root(uri=FileUrl(ROOT_URI), name="project")])
 
@@ -45,7 +39,10 @@ async def test_elicitation_roots_and_resource_links_cross_the_aggregate() -> Non
     async with (
         running_gate(config) as gate,
         sdk_client(
-            gate.url("/all/mcp"), ALICE, elicitation_callback=_elicit, list_roots_callback=_roots
+            gate.url("/all/mcp"),
+            ALICE,
+            elicitation_callback=accept_elicitation,
+            list_roots_callback=_roots,
         ) as client,
     ):
         elicited = text_of(await client.call_tool("everything.trigger-elicitation-request", {}))

@@ -1,5 +1,5 @@
 """The aggregate on the legacy HTTP+SSE front (`/all/sse`), with its own OAuth login
-(docs/config.md, type: aggregate: served at `/all/mcp` and `/all/sse` like any server)."""
+(docs/config.md: served at `/all/mcp` and `/all/sse` like any server)."""
 
 from __future__ import annotations
 

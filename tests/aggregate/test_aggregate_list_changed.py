@@ -1,5 +1,5 @@
 """A member's list_changed: the client hears it and the next listing is the member's new
-one, not the cached one (docs/config.md, type: aggregate: refreshed on `list_changed`)."""
+one, not the cached one (docs/config.md: refreshed on `list_changed`)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def _left_out(logs: list[dict[str, object]]) -> dict[str, object]:
 async def test_a_member_down_or_never_answering_is_left_out_with_a_log_line(
     oauth_gate_factory, oidc_provider
 ):
-    """a refused connection and a child that never answers `initialize` are
+    """docs/config.md: a refused connection and a child that never answers `initialize` are
     left out (the slow one after discovery.timeout: the listing comes back while it still
     sleeps); the time server is listed and answers."""
     servers: dict[str, ServerConfig] = {
@@ -59,7 +59,7 @@ async def test_a_member_down_or_never_answering_is_left_out_with_a_log_line(
 async def test_a_member_that_goes_away_drops_out_of_the_next_listing(
     oauth_gate_factory, oidc_provider, server_log_dir
 ):
-    """a member whose server stops mid-session: the client hears list_changed,
+    """docs/config.md: a member whose server stops mid-session: the client hears list_changed,
     the next listing leaves the member out, the other member keeps answering."""
     changed = anyio.Event()
 

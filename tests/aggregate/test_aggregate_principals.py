@@ -1,12 +1,26 @@
-"""Discovery is cached per principal: one user's listing is never another's (docs/config.md)."""
+"""Discovery is cached per principal (and per declared client capabilities): one user's
+listing is never another's (docs/config.md)."""
 
 from __future__ import annotations
 
 import pytest
 
 from mcp_gate.appkeys import AUTH, SESSIONS
-from tests.aggregate.members import NOTION_TOKEN, four_members, names
-from tests.fixtures.stdio_backends import sdk_client
+from tests.aggregate.members import (
+    NOTION_TOKEN,
+    accept_elicitation,
+    aggregate,
+    four_members,
+    names,
+)
+from tests.fixtures.gate import running_gate
+from tests.fixtures.stdio_backends import (
+    ALICE,
+    TWO_PRINCIPALS,
+    everything_stdio,
+    sdk_client,
+    stdio_gate_config,
+)
 from tests.fixtures.user_tokens import bearer, post_mcp, sign_in_mcp_user
 
 
@@ -23,7 +37,7 @@ async def _listing(gate, token: str) -> list[str]:
 async def test_two_users_get_their_own_discovery_whoever_lists_first(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """alice (who stored her notion token) sees notion's tools; bob, listing
+    """docs/config.md: alice (who stored her notion token) sees notion's tools; bob, listing
     right after her with her listing cached, does not; nor does bob's cached listing
     hide them from alice."""
     async with oauth_gate_factory(servers) as gate:
@@ -67,7 +81,7 @@ async def test_another_users_aggregate_session_does_not_exist_for_them(
 async def test_a_token_for_the_aggregate_does_not_open_a_members_own_route(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """the aggregate has its own audience; its token reaches members only
+    """docs/config.md: the aggregate has its own audience; its token reaches members only
     through it (RFC 8707: a token bound to /all/mcp is refused at /time/mcp)."""
     async with oauth_gate_factory(servers) as gate:
         await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
@@ -75,3 +89,22 @@ async def test_a_token_for_the_aggregate_does_not_open_a_members_own_route(
         ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
         status, _ = await post_mcp(gate, "time", token, ping)
     assert status == 401
+
+
+async def test_a_listing_is_kept_per_declared_client_capabilities_too() -> None:
+    """Policy: a member may offer tools only to clients that can use them
+    (server-everything lists its elicitation tool to clients that elicit); the same user's
+    second client, which cannot, does not get the first one's cached listing."""
+    config = stdio_gate_config(
+        everything_stdio(), aggregate("everything", service_auths=TWO_PRINCIPALS)
+    )
+    async with running_gate(config) as gate:
+        async with sdk_client(
+            gate.url("/all/mcp"), ALICE, elicitation_callback=accept_elicitation
+        ) as one:
+            eliciting = names((await one.list_tools()).tools)
+        async with sdk_client(gate.url("/all/mcp"), ALICE) as other:
+            plain = names((await other.list_tools()).tools)
+    assert "everything.trigger-elicitation-request" in eliciting
+    assert "everything.trigger-elicitation-request" not in plain
+    assert "everything.echo" in plain

@@ -21,7 +21,7 @@ def servers(everything_streamable_server, py_sse_server, py_streamable_server):
 async def test_one_login_lists_every_members_tools_under_its_name(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """one OAuth login at /all/mcp; tools/list holds each member's tools as
+    """docs/config.md: one OAuth login at /all/mcp; tools/list holds each member's tools as
     `<member>.<tool>`; the member needing an unset user token lists nothing."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with oauth_gate_factory(servers) as gate:
@@ -39,7 +39,7 @@ async def test_one_login_lists_every_members_tools_under_its_name(
 
 
 async def test_each_call_reaches_its_own_member(oauth_gate_factory, oidc_provider, servers):
-    """a namespaced call goes to the member it names, by the member's own name."""
+    """docs/config.md: a namespaced call goes to the member it names, by the member's own name."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with (
         oauth_gate_factory(servers) as gate,
@@ -82,7 +82,7 @@ async def test_member_without_the_users_token_answers_with_the_my_tokens_error(
 async def test_a_members_sampling_request_reaches_the_client_and_its_answer_returns(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """sampling/createMessage from a member (remote streamable, legacy SSE)
+    """docs/config.md: sampling/createMessage from a member (remote streamable, legacy SSE)
     reaches the client, and the client's answer goes back to that member."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with (
@@ -107,7 +107,7 @@ async def test_a_members_sampling_request_reaches_the_client_and_its_answer_retu
 async def test_a_members_progress_notifications_reach_the_caller(
     oauth_gate_factory, oidc_provider, servers
 ):
-    """progress for a call's token comes back on that call, in order."""
+    """docs/config.md: progress for a call's token comes back on that call, in order."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with (
         oauth_gate_factory(servers) as gate,

@@ -20,7 +20,7 @@ def servers(everything_streamable_server, py_sse_server, py_streamable_server):
 async def test_typescript_client_lists_calls_samples_and_hears_progress(
     oauth_gate_factory, oidc_provider, servers, transport, path
 ):
-    """docs/config.md with the TypeScript SDK: namespaced tools, a call per member kind, a
+    """docs/config.md, with the TypeScript SDK: namespaced tools, a call per member kind, a
     member's sampling request answered by the client, progress on the call, in order."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="example.com")
     async with oauth_gate_factory(servers) as gate:

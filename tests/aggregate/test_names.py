@@ -16,7 +16,7 @@ def test_the_longest_member_name_wins_when_names_share_a_prefix():
 
 
 def test_resource_uris_map_back_exactly_and_templates_keep_their_variables():
-    """a resource's public URI carries the original whole, after the prefix."""
+    """docs/config.md: a resource's public URI carries the original whole, after the prefix."""
     names = Namespace(["docs"], "__")
     original = "file:///srv/a%20b.txt?rev=2#top"
     assert names.split_uri(names.uri("docs", original)) == ("docs", original)

@@ -191,7 +191,7 @@ def test_enabled_admin_ui_is_refused() -> None:
 
 
 def test_mcp_front_aggregate_entries_load_unchanged() -> None:
-    """mcp-front's `type: aggregate` keys load as they are, with its defaults."""
+    """docs/config.md: mcp-front's `type: aggregate` keys load as they are, with its defaults."""
     config = load_config(EXAMPLES / "mcp-front.json", EXAMPLE_ENVIRON)
     named = config.servers["all"].aggregate
     assert named is not None
@@ -239,7 +239,7 @@ def _aggregate_document(**aggregate: object) -> dict:
     ],
 )
 def test_aggregate_mistakes_name_their_key_path(aggregate: dict, problem: str) -> None:
-    """Config errors name the key path (docs/config.md), for the aggregate's own rules too."""
+    """Config errors name the key path (docs/config.md, Errors), the aggregate's rules too."""
     assert problems_of(_aggregate_document(**aggregate)) == [f"mcpServers.all.{problem}"]
 
 
