@@ -202,6 +202,8 @@ class AuthConfig:
     resource_servers: tuple[ResourceServer, ...] = ()
     # Seeds of the identity JWTs' P-256 keys: the first signs, all are published.
     identity_keys: tuple[Secret, ...] = ()
+    # How long a replica trusts that a grant it checked is not revoked (oauth/bearer.py).
+    revocation_check_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

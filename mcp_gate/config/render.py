@@ -114,6 +114,7 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         "allowedOrigins": list(auth.allowed_origins),
         "tokenTtl": format_duration(auth.token_ttl_seconds),
         "refreshTokenTtl": format_duration(auth.refresh_token_ttl_seconds),
+        "revocationCheckInterval": format_duration(auth.revocation_check_seconds),
         "storage": auth.storage,
     }
     if auth.redis is not None:

@@ -85,6 +85,8 @@ class Grant:
     created_at: float
     expires_at: float
     kind: GrantKind = "user"
+    # Where the client received the code (a user's grant): /my/apps shows its host.
+    redirect_uri: str = ""
 
 
 @dataclass(frozen=True)

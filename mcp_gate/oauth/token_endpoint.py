@@ -119,6 +119,7 @@ class TokenService:
         scope: str,
         kind: GrantKind = "user",
         lifetime_seconds: float | None = None,
+        redirect_uri: str = "",
     ) -> Grant:
         """A user's grant lives `refreshTokenTtl`; a machine's as long as its one token."""
         now = self._clock()
@@ -134,6 +135,7 @@ class TokenService:
             created_at=now,
             expires_at=now + lifetime,
             kind=kind,
+            redirect_uri=redirect_uri,
         )
 
     async def exchange_code(
@@ -248,6 +250,7 @@ class TokenService:
         if lifetime <= 0:
             raise InvalidGrant("the authorization has expired")
         refresh_token = new_token()
+        await self._grants.save_last_used(grant, now=now)
         await self._grants.save_refresh(
             refresh_token,
             RefreshToken(grant_id=grant.id, client_id=grant.client_id, expires_at=grant.expires_at),

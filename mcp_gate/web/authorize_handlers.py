@@ -101,7 +101,7 @@ async def authorize(request: web.Request) -> web.StreamResponse:
             error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)
         ) from None
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
         return await _start_login(request, auth, pending)
     raise web.HTTPFound(_consent_url(auth, pending))
@@ -245,6 +245,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         resource=pending.resource,
         server=pending.server,
         scope=pending.scope,
+        redirect_uri=pending.redirect_uri,
     )
     await auth.grants.save_grant(grant, now=time.time())
     code = new_token()
@@ -266,7 +267,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         server=pending.server,
     )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None or session.subject == identity.subject:
         auth.cookies.start_session(response, identity.subject, identity.email)
     else:
