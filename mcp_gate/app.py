@@ -28,6 +28,7 @@ from mcp_gate.appkeys import (
     IDENTITY_SIGNER,
     IN_FLIGHT,
     METRICS,
+    RATE_LIMITS,
     SESSIONS,
     STANDALONE_STREAMS,
     STORE,
@@ -66,6 +67,7 @@ from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import FrontParts, build_all_fronts
 from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
 from mcp_gate.proxy.user_credentials import UserCredentials
+from mcp_gate.rate_limits import RateLimits
 from mcp_gate.store.factory import open_store
 from mcp_gate.store.protocols import Store
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -273,12 +275,15 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 
 def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def open_it(app: web.Application) -> AsyncIterator[None]:
+        limits = app[CONFIG].proxy.limits
         if shared is not None:
             app[STORE] = shared
+            app[RATE_LIMITS] = RateLimits(shared, limits)
             yield
             return
         async with open_store(app[CONFIG].proxy.auth) as store:
             app[STORE] = store
+            app[RATE_LIMITS] = RateLimits(store, limits)
             yield
 
     return open_it

@@ -87,6 +87,24 @@ class SessionsConfig:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """`{requests: 600, per: 1m}`: at most `requests` in `per_seconds`."""
+
+    requests: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """`proxy.limits`; a limit that is None is off (rate_limits.py)."""
+
+    per_user: RateLimit | None = None
+    # policy: generous, since hosted MCP clients share egress addresses; a flood still stops.
+    token_per_address: RateLimit | None = RateLimit(1200, 60.0)
+    authorize_per_address: RateLimit | None = RateLimit(300, 60.0)
+
+
+@dataclass(frozen=True)
 class IdpConfig:
     provider: ProviderKind
     client_id: str = ""
@@ -213,6 +231,7 @@ class ProxyConfig:
     addr: str = "127.0.0.1:8080"
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     auth: AuthConfig | None = None
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Where `/metrics` listens; "" serves no metrics at all.
     metrics_addr: str = DEFAULT_METRICS_ADDR

@@ -43,6 +43,7 @@ from mcp_gate.oauth.authorize import (
 from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
 from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.limits import check_address_limit
 from mcp_gate.web.pages import page_response, render_consent, render_message
 from mcp_gate.web.request_bodies import read_form
 from mcp_gate.web.session_handlers import finish_browser_login
@@ -81,6 +82,7 @@ def _expired(auth: AuthComponents) -> web.Response:
 
 async def authorize(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
+    await check_address_limit(request, "authorize")
     params = request.query
     try:
         client = await auth.clients.load(params.get("client_id", ""))

@@ -9,25 +9,23 @@ operator would run it), against the Redis the two in-process gates share.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from mcp_gate.appkeys import CONFIG, SESSIONS
-from mcp_gate.config.model import GateConfig, Secret
-from tests.fixtures.gate import RunningGate, free_addr, running_gate
+from mcp_gate.config.model import GateConfig
+from tests.fixtures.gate import RunningGate
 from tests.fixtures.oauth_client import RegisteredClient, log_in, refresh, register
 from tests.fixtures.oidc_provider import OidcTestProvider
-from tests.fixtures.ports import free_port
 from tests.fixtures.process_table import is_gone, wait_until
 from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.replicas import second_replica, shared_auth_fields
 from tests.fixtures.stdio_backends import RawSession, py_stdio, raw_http
 
 pytestmark = pytest.mark.usefixtures("oidc_provider")
@@ -41,32 +39,15 @@ class Replicas:
     second: RunningGate
 
 
-def _shared_fields(redis_server: RedisServer, prefix: str) -> dict[str, object]:
-    return {
-        "storage": "redis",
-        "redis": redis_server.store_config(prefix),
-        "jwt_secret": Secret(base64.b64encode(os.urandom(32)).decode()),
-        "encryption_keys": (Secret(base64.b64encode(os.urandom(32)).decode()),),
-        # Every request checks the store, so "at its next request" holds at once.
-        "revocation_check_seconds": 0.001,
-    }
-
-
 @asynccontextmanager
 async def _two_replicas(
     oauth_gate_factory, redis_server: RedisServer, prefix: str
 ) -> AsyncIterator[Replicas]:
     servers = {"py": py_stdio("py", service_auths=())}
-    fields = _shared_fields(redis_server, prefix)
-    async with oauth_gate_factory(servers, **fields) as first:
-        config = first.app[CONFIG]
-        port = free_port()
-        proxy = replace(
-            config.proxy, addr=f"127.0.0.1:{port}", metrics_addr=free_addr(other_than=(port,))
-        )
-        async with running_gate(replace(config, proxy=proxy)) as second:
-            # Same baseURL (published URLs, token audience); requests go to its own port.
-            yield Replicas(first, replace(second, base_url=f"http://127.0.0.1:{port}"))
+    # Every request checks the store, so "at its next request" holds at once.
+    fields = shared_auth_fields(redis_server.store_config(prefix), revocation_check_seconds=0.001)
+    async with oauth_gate_factory(servers, **fields) as first, second_replica(first) as second:
+        yield Replicas(first, second)
 
 
 def _cli_config(config: GateConfig, redis_server: RedisServer, prefix: str, path: Path) -> Path:
