@@ -21,7 +21,8 @@ DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
 _GITHUB_KEYS = ("githubUrl", "githubApiUrl", "allowedOrgs", "allowedTeams")
 IDP_KEYS = (
-    "provider", "clientId", "clientSecret", "discoveryUrl", "scopes", "emailClaim", *_GITHUB_KEYS
+    "provider", "clientId", "clientSecret", "discoveryUrl", "scopes", "emailClaim", "groupsClaim",
+    *_GITHUB_KEYS
 )  # fmt: skip
 PROVIDERS = ("google", "oidc", "github", "dev")
 _PROVIDER_LIST = ", ".join(PROVIDERS[:-1]) + " or " + PROVIDERS[-1]
@@ -64,7 +65,7 @@ def parse_idp(auth: Section, base_url: str) -> IdpConfig:
     if provider == "oidc":
         section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
     else:
-        section.forbid(("emailClaim",), "only with provider: oidc")
+        section.forbid(("emailClaim", "groupsClaim"), "only with provider: oidc")
     if provider == "github":
         section.forbid(("discoveryUrl",), "GitHub's OAuth is not OpenID Connect; see githubUrl")
     else:
@@ -91,6 +92,7 @@ def parse_idp(auth: Section, base_url: str) -> IdpConfig:
         discovery_url=discovery_url or (GOOGLE_DISCOVERY_URL if provider == "google" else None),
         scopes=section.text_list("scopes"),
         email_claim=_email_claim(section),
+        groups_claim=_groups_claim(section),
     )
     return _github(section, idp) if provider == "github" else idp
 
@@ -131,6 +133,18 @@ def _email_claim(section: Section) -> str:
     if not _CLAIM_NAME.fullmatch(claim):
         section.ctx.error(section.at("emailClaim"), "expected a claim name like upn")
         return IdpConfig.email_claim
+    return claim
+
+
+def _groups_claim(section: Section) -> str:
+    claim = section.text("groupsClaim", "")
+    # Auth0's custom claims are namespaced by a URL: https://example.com/groups.
+    if claim and not _CLAIM_NAME.fullmatch(claim):
+        section.ctx.error(
+            section.at("groupsClaim"),
+            "expected a claim name like groups, realm_access.roles or https://example.com/groups",
+        )
+        return ""
     return claim
 
 

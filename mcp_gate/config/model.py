@@ -115,6 +115,9 @@ class IdpConfig:
     scopes: tuple[str, ...] = ()
     # The ID-token claim holding the user's address (oidc): `email`, or Entra's `upn`.
     email_claim: str = "email"
+    # The ID-token claim holding the user's groups (oidc): `groups`, or an Auth0 namespaced
+    # claim; "" reads none.
+    groups_claim: str = ""
     # github: the web and API roots (GitHub Enterprise Server: https://host, https://host/api/v3)
     # and who may log in: members of any of these orgs or teams ("org/team-slug").
     github_url: str = "https://github.com"

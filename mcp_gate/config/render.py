@@ -102,6 +102,8 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     idp["scopes"] = list(auth.idp.scopes)
     if auth.idp.provider == "oidc":
         idp["emailClaim"] = auth.idp.email_claim
+        if auth.idp.groups_claim:
+            idp["groupsClaim"] = auth.idp.groups_claim
     if auth.idp.provider == "github":
         idp["githubUrl"] = auth.idp.github_url
         idp["githubApiUrl"] = auth.idp.github_api_url

@@ -24,6 +24,9 @@ class Identity:
     hosted_domain: str | None
     name: str
     issuer: str
+    # What the IdP says the user belongs to (`idp.groupsClaim`, Google's Directory API,
+    # GitHub teams): policy rules and identity templates read them through the principal.
+    groups: tuple[str, ...] = ()
 
     @property
     def email_domain(self) -> str:

@@ -57,6 +57,7 @@ class OidcProvider:
         extra_authorization_params: Mapping[str, str] | None = None,
         extra_issuers: frozenset[str] = frozenset(),
         email_claim: str = "email",
+        groups_claim: str = "",
         clock: Clock = time.time,
     ) -> None:
         self.kind = kind
@@ -69,6 +70,7 @@ class OidcProvider:
         self._extra_params = dict(extra_authorization_params or {})
         self._issuers = frozenset({issuer}) | extra_issuers
         self.email_claim = email_claim
+        self.groups_claim = groups_claim
         self._http = http
         self._clock = clock
         self._discovery = ProviderDiscovery(http, discovery_url, issuer)
@@ -114,7 +116,9 @@ class OidcProvider:
             nonce=nonce,
             now=self._clock(),
         )
-        identity = parse_identity(claims, self.issuer, email_claim=self.email_claim)
+        identity = parse_identity(
+            claims, self.issuer, email_claim=self.email_claim, groups_claim=self.groups_claim
+        )
         verify_identity_allowed(identity, self.allowed_domains, self.kind)
         return identity
 

@@ -115,5 +115,6 @@ def build_identity_provider(
         http=http,
         extra_scopes=idp_config.scopes,
         email_claim=idp_config.email_claim,
+        groups_claim=idp_config.groups_claim,
         clock=clock,
     )

@@ -36,7 +36,9 @@ def principal_of(claims: AccessClaims) -> Principal:
         return Principal.client(claims.client_id)
     if claims.kind == "workload":
         return Principal.workload(claims.subject, client_id=claims.client_id)
-    return Principal.user(claims.subject, claims.email or None, client_id=claims.client_id)
+    return Principal.user(
+        claims.subject, claims.email or None, client_id=claims.client_id, groups=claims.groups
+    )
 
 
 class GateTokenVerifier:

@@ -120,6 +120,7 @@ class TokenService:
         kind: GrantKind = "user",
         lifetime_seconds: float | None = None,
         redirect_uri: str = "",
+        groups: tuple[str, ...] = (),
     ) -> Grant:
         """A user's grant lives `refreshTokenTtl`; a machine's as long as its one token."""
         now = self._clock()
@@ -136,6 +137,7 @@ class TokenService:
             expires_at=now + lifetime,
             kind=kind,
             redirect_uri=redirect_uri,
+            groups=groups,
         )
 
     async def exchange_code(

@@ -248,6 +248,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         server=pending.server,
         scope=pending.scope,
         redirect_uri=pending.redirect_uri,
+        groups=identity.groups,
     )
     await auth.grants.save_grant(grant, now=time.time())
     code = new_token()
