@@ -57,6 +57,7 @@ from mcp_gate.oauth.introspection import IntrospectingServer, ResourceServerRegi
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
+from mcp_gate.oauth.revalidation import GrantRevalidation
 from mcp_gate.oauth.revocations import RevocationMarks
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
@@ -198,6 +199,15 @@ def _authorization_server(
         fetcher = cimd_fetcher or HttpsDocumentFetcher(http)
         sealer = sealer_from_config(auth_config)
         user_tokens = UserTokenStore(store, sealer)
+        idp = build_identity_provider(
+            auth_config.idp,
+            config.proxy.base_url,
+            http,
+            allowed_domains=auth_config.allowed_domains,
+        )
+        revalidation = GrantRevalidation(
+            store, sealer, idp, interval_seconds=auth_config.revalidate_interval_seconds
+        )
         components = AuthComponents(
             config=config,
             issuer=config.proxy.issuer,
@@ -213,6 +223,7 @@ def _authorization_server(
                 resources,
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
+                revalidation=revalidation,
             ),
             client_assertions=ClientAssertionVerifier(
                 client_keys(auth_config.clients, http),
@@ -236,12 +247,8 @@ def _authorization_server(
                 resources,
                 cache_seconds=auth_config.revocation_check_seconds,
             ),
-            idp=build_identity_provider(
-                auth_config.idp,
-                config.proxy.base_url,
-                http,
-                allowed_domains=auth_config.allowed_domains,
-            ),
+            idp=idp,
+            revalidation=revalidation,
             consent_requests=ConsentRequests(sealer),
             cookies=BrowserCookies(sealer, secure=config.proxy.base_url.startswith("https://")),
             browser_logins=BrowserLoginStore(store),

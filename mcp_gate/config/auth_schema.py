@@ -40,6 +40,7 @@ AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
     "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
     "resourceServers", "identityKeys", "revocationCheckInterval",
+    "revalidateInterval",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -107,6 +108,9 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         identity_keys=_keys(section, "identityKeys"),
         revocation_check_seconds=section.duration(
             "revocationCheckInterval", defaults.revocation_check_seconds
+        ),
+        revalidate_interval_seconds=section.duration(
+            "revalidateInterval", defaults.revalidate_interval_seconds
         ),
     )
 

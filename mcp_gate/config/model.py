@@ -225,6 +225,8 @@ class AuthConfig:
     identity_keys: tuple[Secret, ...] = ()
     # How long a replica trusts that a grant it checked is not revoked (oauth/bearer.py).
     revocation_check_seconds: float = 5.0
+    # At a refresh, re-check the account at the IdP at most this often (revalidation.py).
+    revalidate_interval_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         "tokenTtl": format_duration(auth.token_ttl_seconds),
         "refreshTokenTtl": format_duration(auth.refresh_token_ttl_seconds),
         "revocationCheckInterval": format_duration(auth.revocation_check_seconds),
+        "revalidateInterval": format_duration(auth.revalidate_interval_seconds),
         "storage": auth.storage,
     }
     if auth.redis is not None:

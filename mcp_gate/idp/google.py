@@ -27,7 +27,8 @@ GOOGLE_LEGACY_ISSUER = "accounts.google.com"
 def build_google_authorization_params(allowed_domains: tuple[str, ...]) -> dict[str, str]:
     """Google's extra authorization request parameters for this allowlist."""
     # policy: people often have a personal and a work Google account; let them pick.
-    params = {"prompt": "select_account"}
+    # `access_type=offline` asks for a refresh token, which revalidation refreshes.
+    params = {"prompt": "select_account", "access_type": "offline"}
     # Google: `hd` only tunes the account chooser (one domain, or "*" for Workspace
     # accounts in general); the signed `hd` claim is what allowlist.py checks.
     if len(allowed_domains) == 1:

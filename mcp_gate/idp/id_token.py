@@ -63,11 +63,14 @@ def verify_id_token_claims(
     *,
     issuers: frozenset[str],
     client_id: str,
-    nonce: str,
+    nonce: str | None,
     now: float,
     leeway: float = ID_TOKEN_LEEWAY_SECONDS,
 ) -> None:
-    """None if the claims are acceptable for this login, else `IdTokenInvalidError`."""
+    """None if the claims are acceptable for this login, else `IdTokenInvalidError`.
+
+    `nonce` None: an ID token from a refresh (OIDC Core 1.0 §12.2), which carries no nonce
+    of a request of ours to compare with."""
     if claims.get("iss") not in issuers:  # §3.1.3.7 item 2
         raise IdTokenInvalidError("issuer_mismatch")
 
@@ -94,8 +97,9 @@ def verify_id_token_claims(
 
     token_nonce = claims.get("nonce")
     # §3.1.3.7 item 11: the nonce we sent, compared in constant time.
-    if not isinstance(token_nonce, str) or not hmac.compare_digest(
-        token_nonce.encode(), nonce.encode()
+    if nonce is not None and (
+        not isinstance(token_nonce, str)
+        or not hmac.compare_digest(token_nonce.encode(), nonce.encode())
     ):
         raise IdTokenInvalidError("nonce_mismatch")
 

@@ -28,7 +28,7 @@ from mcp_gate.idp.dev import DevProvider
 from mcp_gate.idp.discovery import build_issuer_from_discovery_url
 from mcp_gate.idp.github import GitHubProvider
 from mcp_gate.idp.google import build_google_provider
-from mcp_gate.idp.identity import Identity
+from mcp_gate.idp.identity import Identity, Revalidated
 from mcp_gate.idp.jwks import Clock
 from mcp_gate.idp.login_request import build_redirect_uri
 from mcp_gate.idp.oidc import OidcProvider
@@ -49,6 +49,12 @@ class IdentityProvider(Protocol):
     ) -> str: ...
 
     async def exchange_code(self, *, code: str, code_verifier: str, nonce: str) -> Identity: ...
+
+    async def revalidate(self, renewal: str, subject: str) -> Revalidated:
+        """Re-check the account a login's `Identity.renewal` belongs to (at most every
+        `revalidateInterval`, at a refresh): `LoginRefusedError` if it may no longer enter,
+        `IdpError` if the IdP cannot be asked."""
+        ...
 
 
 def build_identity_provider(

@@ -124,6 +124,7 @@ class GrantStore:
     async def revoke_grant(self, grant_id: str) -> None:
         await self._store.delete("grant", grant_id)
         await self._store.delete("grant_used", grant_id)
+        await self._store.delete("upstream", grant_id)  # its sealed IdP renewal (revalidation.py)
         for listener in self._revoke_listeners:
             listener(grant_id)
 

@@ -23,6 +23,7 @@ from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.introspection import ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
+from mcp_gate.oauth.revalidation import GrantRevalidation
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -46,6 +47,7 @@ class AuthComponents:
     features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider
+    revalidation: GrantRevalidation
     cookies: BrowserCookies
     browser_logins: BrowserLoginStore
     user_tokens: UserTokenStore

@@ -251,6 +251,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         groups=identity.groups,
     )
     await auth.grants.save_grant(grant, now=time.time())
+    await auth.revalidation.remember(grant, identity)
     code = new_token()
     await auth.grants.save_code(
         code,
