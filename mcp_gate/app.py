@@ -204,6 +204,7 @@ def _authorization_server(
             config.proxy.base_url,
             http,
             allowed_domains=auth_config.allowed_domains,
+            groups_cache_seconds=auth_config.revalidate_interval_seconds,
         )
         revalidation = GrantRevalidation(
             store, sealer, idp, interval_seconds=auth_config.revalidate_interval_seconds

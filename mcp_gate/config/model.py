@@ -105,6 +105,17 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class GoogleGroupsConfig:
+    """`idp.googleGroups`: read Workspace groups through a delegated service account."""
+
+    admin_email: str
+    # The key file's JSON (`serviceAccountKey`), or where the file is (`serviceAccountKeyFile`).
+    service_account_key: Secret | None = None
+    service_account_key_file: str = ""
+    directory_url: str = "https://admin.googleapis.com"
+
+
+@dataclass(frozen=True)
 class IdpConfig:
     provider: ProviderKind
     client_id: str = ""
@@ -118,6 +129,8 @@ class IdpConfig:
     # The ID-token claim holding the user's groups (oidc): `groups`, or an Auth0 namespaced
     # claim; "" reads none.
     groups_claim: str = ""
+    # google: groups from the Admin SDK Directory API.
+    google_groups: GoogleGroupsConfig | None = None
     # github: the web and API roots (GitHub Enterprise Server: https://host, https://host/api/v3)
     # and who may log in: members of any of these orgs or teams ("org/team-slug").
     github_url: str = "https://github.com"

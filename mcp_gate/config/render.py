@@ -104,6 +104,14 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         idp["emailClaim"] = auth.idp.email_claim
         if auth.idp.groups_claim:
             idp["groupsClaim"] = auth.idp.groups_claim
+    groups = auth.idp.google_groups
+    if groups is not None:
+        shown: dict[str, object] = {"adminEmail": groups.admin_email}
+        if groups.service_account_key is not None:
+            shown["serviceAccountKey"] = show(groups.service_account_key)
+        else:
+            shown["serviceAccountKeyFile"] = groups.service_account_key_file
+        idp["googleGroups"] = shown | {"directoryUrl": groups.directory_url}
     if auth.idp.provider == "github":
         idp["githubUrl"] = auth.idp.github_url
         idp["githubApiUrl"] = auth.idp.github_api_url

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -42,6 +42,12 @@ BASE_SCOPES = ("openid", "email", "profile")  # OIDC Core 1.0 §3.1.2.1, §5.4
 _ERROR_CODE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}")
 
 
+class GroupsSource(Protocol):
+    """Where a provider whose tokens carry no groups reads them (google_groups.py)."""
+
+    async def load_groups(self, email: str) -> tuple[str, ...]: ...
+
+
 class OidcProvider:
     """One OpenID Provider found by discovery, and our confidential client at it."""
 
@@ -61,6 +67,7 @@ class OidcProvider:
         extra_issuers: frozenset[str] = frozenset(),
         email_claim: str = "email",
         groups_claim: str = "",
+        groups_source: GroupsSource | None = None,
         clock: Clock = time.time,
     ) -> None:
         self.kind = kind
@@ -74,6 +81,7 @@ class OidcProvider:
         self._issuers = frozenset({issuer}) | extra_issuers
         self.email_claim = email_claim
         self.groups_claim = groups_claim
+        self._groups_source = groups_source
         self._http = http
         self._clock = clock
         self._discovery = ProviderDiscovery(http, discovery_url, issuer)
@@ -157,6 +165,10 @@ class OidcProvider:
             claims, self.issuer, email_claim=self.email_claim, groups_claim=self.groups_claim
         )
         verify_identity_allowed(identity, self.allowed_domains, self.kind)
+        if self._groups_source is not None:
+            identity = replace(
+                identity, groups=await self._groups_source.load_groups(identity.email)
+            )
         return identity
 
     async def _token_request(

@@ -63,6 +63,7 @@ def build_identity_provider(
     http: aiohttp.ClientSession,
     *,
     allowed_domains: tuple[str, ...],
+    groups_cache_seconds: float = 3600.0,
     clock: Clock = time.time,
 ) -> IdentityProvider:
     """The provider `auth.idp` describes; `ConfigError` if it lacks what that needs.
@@ -107,6 +108,7 @@ def build_identity_provider(
             redirect_uri=redirect_uri,
             allowed_domains=allowed_domains,
             http=http,
+            groups_cache_seconds=groups_cache_seconds,
             clock=clock,
         )
     assert idp_config.discovery_url is not None

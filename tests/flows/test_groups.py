@@ -1,15 +1,17 @@
-"""Groups from the IdP (`idp.groupsClaim`), end to end: the real oidc-provider puts the
-claim in the ID token in each IdP's shape (Okta's and Entra's `groups` list, Keycloak's
-nested `realm_access.roles`, an Auth0 namespaced custom claim), the gate reads it at
-login, and the backend sees the user's groups through its identity headers (`{{groups}}`).
+"""Groups from the IdP, end to end: `idp.groupsClaim`, where the real oidc-provider puts
+the claim in the ID token in each IdP's shape (Okta's and Entra's `groups` list,
+Keycloak's nested `realm_access.roles`, an Auth0 namespaced custom claim), and Google's
+`idp.googleGroups` (the Directory API); the gate reads them at login, and the backend sees
+the user's groups through its identity headers (`{{groups}}`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from mcp_gate.config.model import IdentityConfig
+from mcp_gate.config.model import GoogleGroupsConfig, IdentityConfig, Secret
 from tests.fixtures.gate import remote
+from tests.fixtures.google_directory import ADMIN
 from tests.fixtures.oidc_provider import OidcTestProvider
 from tests.fixtures.user_tokens import post_mcp, sign_in_mcp_user
 
@@ -68,3 +70,23 @@ async def test_without_groups_claim_no_groups_are_read(
     ) as gate:
         seen = await _groups_seen_by_backend(gate)
     assert not seen
+
+
+async def test_google_users_groups_come_from_the_directory_api(
+    oauth_gate_factory, oidc_provider: OidcTestProvider, echo_headers_server, google_directory
+):
+    """`idp.googleGroups`: after the Google login (the real OpenID provider, Google's
+    shape), the gate reads the user's groups from groups.list through the service
+    account (the Directory stand-in: there is no Google here); the backend sees them."""
+    google_directory.memberships["alice@example.com"] = ["eng@example.com", "ops@example.com"]
+    groups = GoogleGroupsConfig(
+        admin_email=ADMIN,
+        service_account_key=Secret(google_directory.service_account_key()),
+        directory_url=google_directory.url,
+    )
+    async with oauth_gate_factory(
+        _servers(echo_headers_server), provider="google", idp_fields={"google_groups": groups}
+    ) as gate:
+        seen = await _groups_seen_by_backend(gate)
+    assert seen == "eng@example.com,ops@example.com"
+    assert [r["userKey"] for r in google_directory.list_requests] == ["alice@example.com"]
