@@ -16,12 +16,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from mcp_gate.appkeys import CONFIG, SESSIONS
-from mcp_gate.config.model import GateConfig
+from mcp_gate.config.model import GateConfig, SessionsConfig
 from tests.fixtures.gate import RunningGate
 from tests.fixtures.oauth_client import RegisteredClient, log_in, refresh, register
+from tests.fixtures.oauth_flow import Browser
 from tests.fixtures.oidc_provider import OidcTestProvider
 from tests.fixtures.process_table import is_gone, wait_until
 from tests.fixtures.redis_server import RedisServer
@@ -41,12 +43,14 @@ class Replicas:
 
 @asynccontextmanager
 async def _two_replicas(
-    oauth_gate_factory, redis_server: RedisServer, prefix: str
+    oauth_gate_factory, redis_server: RedisServer, prefix: str, *, cleanup_interval: float = 60.0
 ) -> AsyncIterator[Replicas]:
     servers = {"py": py_stdio("py", service_auths=())}
     # Every request checks the store, so "at its next request" holds at once.
     fields = shared_auth_fields(redis_server.store_config(prefix), revocation_check_seconds=0.001)
-    async with oauth_gate_factory(servers, **fields) as first, second_replica(first) as second:
+    sessions = SessionsConfig(cleanup_interval_seconds=cleanup_interval)
+    gate = oauth_gate_factory(servers, proxy_fields={"sessions": sessions}, **fields)
+    async with gate as first, second_replica(first) as second:
         yield Replicas(first, second)
 
 
@@ -102,11 +106,20 @@ async def _session(http, gate: RunningGate, access_token: str) -> RawSession:
 
 
 async def _log_in_as(
-    oidc_provider: OidcTestProvider, gate: RunningGate, email: str
+    oidc_provider: OidcTestProvider, gate: RunningGate, email: str, browser: Browser | None = None
 ) -> tuple[RegisteredClient, object]:
     await oidc_provider.set_next_user(email=email, hd="example.com")
     client = await register(gate.base_url)
-    return client, await log_in(gate.base_url, client)
+    return client, await log_in(gate.base_url, client, browser=browser)
+
+
+async def _my_apps_status(gate: RunningGate, browser: Browser) -> int:
+    """What /my/apps answers this browser: 200 signed in, 303 (to the IdP) signed out."""
+    async with (
+        aiohttp.ClientSession(cookie_jar=browser.jar) as http,
+        http.get(gate.url("/my/apps"), allow_redirects=False) as response,
+    ):
+        return response.status
 
 
 async def test_revoke_user_ends_their_session_on_another_replica_and_their_refresh_token(
@@ -114,10 +127,15 @@ async def test_revoke_user_ends_their_session_on_another_replica_and_their_refre
 ):
     """A live MCP session of alice on replica 2, logged in through replica 1: after
     `mcp-gate revoke --user alice`, her next request there gets 401, her stdio child ends,
-    her refresh token is refused; bob, on the same replica, keeps working."""
+    her refresh token is refused and her browser is signed out; bob, on the same replica,
+    keeps working."""
     async with _two_replicas(oauth_gate_factory, redis_server, redis_key_prefix) as gates:
-        alice_client, alice = await _log_in_as(oidc_provider, gates.first, "alice@example.com")
+        browser = Browser()
+        alice_client, alice = await _log_in_as(
+            oidc_provider, gates.first, "alice@example.com", browser
+        )
         bob_client, bob = await _log_in_as(oidc_provider, gates.first, "bob@example.com")
+        signed_in_before = await _my_apps_status(gates.second, browser)
         async with raw_http() as http:
             alice_session = await _session(http, gates.second, alice.access_token)
             bob_session = await _session(http, gates.second, bob.access_token)
@@ -136,7 +154,9 @@ async def test_revoke_user_ends_their_session_on_another_replica_and_their_refre
             owners = {s.principal.email for s in registry.sessions()}
         alice_refresh = await refresh(gates.second.base_url, alice_client, alice.refresh_token)
         bob_refresh = await refresh(gates.first.base_url, bob_client, bob.refresh_token)
+        signed_in_after = await _my_apps_status(gates.second, browser)
     assert code == 0, err
+    assert (signed_in_before, signed_in_after) == (200, 303)  # her browser session ended
     assert "revoked user alice@example.com" in out
     assert alice_status == 401
     assert owners == {"bob@example.com"}
@@ -144,6 +164,28 @@ async def test_revoke_user_ends_their_session_on_another_replica_and_their_refre
     assert alice_refresh.status == 400
     assert alice_refresh.error == "invalid_grant"
     assert bob_refresh.status == 200, bob_refresh.text
+
+
+async def test_the_session_reaper_ends_a_revoked_users_idle_session(
+    oauth_gate_factory, oidc_provider, redis_server, redis_key_prefix, tmp_path
+):
+    """No further request comes: the reaper's next round on the other replica finds the
+    mark and closes alice's session, stopping her stdio child."""
+    async with _two_replicas(
+        oauth_gate_factory, redis_server, redis_key_prefix, cleanup_interval=0.2
+    ) as gates:
+        _, alice = await _log_in_as(oidc_provider, gates.first, "alice@example.com")
+        async with raw_http() as http:
+            session = await _session(http, gates.second, alice.access_token)
+            child = await session.child_pid()
+            path = _cli_config(
+                gates.first.app[CONFIG], redis_server, redis_key_prefix, tmp_path / "gate.json"
+            )
+            code, _, err = await _mcp_gate("revoke", "-c", str(path), "--user", "alice@example.com")
+            await wait_until(lambda: is_gone(child), "alice's stdio child to end")
+            left = gates.second.app[SESSIONS].sessions()
+    assert code == 0, err
+    assert left == []
 
 
 async def test_revoke_client_ends_that_clients_grants_and_no_other(
