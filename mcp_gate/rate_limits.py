@@ -6,7 +6,7 @@
   to `requests`, a sustained `requests / per`. Keyed by identity, not by address: hosted
   MCP clients share egress addresses (many users, one IP).
 - `/register`, `/token` and `/authorize` count per client address in fixed windows
-  (`Store.incr`): `/register` 30 an hour (reference §5 pitfall 6), the other two by
+  (`Store.incr`): `/register` 30 an hour (against registration floods), the other two by
   `proxy.limits.tokenPerAddress` / `authorizePerAddress`.
 A refusal names how long to wait (RFC 6585 §4 429 with `Retry-After`, RFC 9110 §10.2.3);
 the caller renders it (a JSON-RPC error on MCP routes, an OAuth error on the AS's).

@@ -1,6 +1,6 @@
 """Offboarding with `mcp-gate revoke`, across two replicas sharing one Redis.
 
-DESIGN §7 Offboarding: `mcp-gate revoke --config F --user EMAIL` ends every grant, token,
+docs/deploy.md#offboarding: `mcp-gate revoke --config F --user EMAIL` ends every grant, token,
 browser session, MCP session and stdio child of that user, on every replica; `--client ID`
 does the same for one OAuth client. The command runs as a process of its own (as an
 operator would run it), against the Redis the two in-process gates share.

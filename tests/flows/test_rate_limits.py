@@ -1,5 +1,6 @@
-"""Rate limits (DESIGN §7): `proxy.limits.perUser` as a token bucket in the store shared
-by replicas, and per-address limits on /token and /authorize; 429 with `Retry-After`.
+"""Rate limits (docs/config.md#proxylimits): `proxy.limits.perUser` as a token bucket in
+the store shared by replicas, and per-address limits on /token and /authorize; 429 with
+`Retry-After`.
 
 Buckets are small here (a handful of requests a minute) so the request past the limit
 comes quickly; the mechanism is the one a `{requests: 600, per: 1m}` bucket uses.

@@ -1,6 +1,7 @@
-"""Revalidation (DESIGN §7): at a refresh, at most every `revalidateInterval`, the gate
-re-checks the user's account at the IdP by refreshing the upstream refresh token it kept
-sealed from the login; a refused refresh or a user no longer allowed ends the grant.
+"""Revalidation (docs/config.md `revalidateInterval`; OIDC Core 1.0 §12): at a refresh, at
+most every `revalidateInterval`, the gate re-checks the user's account at the IdP by
+refreshing the upstream refresh token it kept sealed from the login; a refused refresh or
+a user no longer allowed ends the grant.
 
 The IdP is the real oidc-provider; its test controls change or delete the account as an
 administrator would (`set_account_claims`).

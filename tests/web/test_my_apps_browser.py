@@ -1,5 +1,6 @@
 """/my/apps in a real browser (Chromium via Playwright): a user sees the applications that
-act as them and revokes one; that one loses access, the other keeps it (DESIGN §7)."""
+act as them and revokes one; that one loses access, the other keeps it
+(docs/deploy.md#offboarding)."""
 
 from __future__ import annotations
 
