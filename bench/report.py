@@ -1,4 +1,5 @@
-"""The benchmark's results as a Markdown table, and the verdict on the DESIGN §5 targets.
+"""The benchmark's results as a Markdown table, and the verdict on the performance
+targets (docs/performance.md).
 
 Pure: a results dict (what `runner.run` returns, what `latest.json` holds) in, text out.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# DESIGN §5 quality bars.
+# The performance targets docs/performance.md states.
 MAX_MEDIAN_OVERHEAD_MS = 1.0
 MIN_THROUGHPUT_RATIO = 0.5
 IDLE_STREAMS_TARGET = 10_000
@@ -51,7 +52,7 @@ def _throughput_rows(label: str, comparison: dict[str, Any]) -> list[str]:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each DESIGN §5 performance bar: what it asks, what was measured, whether it is met."""
+    """Each performance target: what it asks, what was measured, whether it is met."""
     scenarios = results["scenarios"]
     overhead = scenarios["streamable_http"]["one_client"]["p50_overhead_ms"]
     ratio = scenarios["streamable_http"]["concurrent"]["throughput_ratio"]
@@ -161,7 +162,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         *_idle_rows(s["idle_streams"]),
     ]
-    lines += ["", "DESIGN §5 targets:", "", "| target | measured | met |", "|---|---|---|"]
+    lines += ["", "Performance targets:", "", "| target | measured | met |", "|---|---|---|"]
     for target in targets(results):
         met = "yes" if target["met"] else "**no**"
         lines.append(f"| {target['target']} | {target['measured']} | {met} |")

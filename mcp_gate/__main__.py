@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=["auto", "json", "console"],
         help="auto: JSON unless stderr is a terminal",
     )
+    # Set by the supervisor of `proxy.workers` (workers.py) on each worker it starts.
+    serve.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     check = commands.add_parser(
         "check-config",
         help="validate a config file and print the effective config",
@@ -125,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         print(render_effective_config(config), end="")
         return EXIT_OK
     log_format = getattr(args, "log_format", "auto")
+    log_level = getattr(args, "log_level", "info")
     json_logs = {"auto": None, "json": True, "console": False}[log_format]
-    configure_logging(level=getattr(args, "log_level", "info"), json=json_logs)
+    configure_logging(level=log_level, json=json_logs)
     if args.command == "revoke":
         try:
             return _revoke(config, args.user, args.client)
@@ -135,10 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         except GateError as exc:
             print(f"mcp-gate: cannot revoke: {exc}", file=sys.stderr)
             return 1
+    if config.proxy.workers > 1 and args.worker_index is None:
+        from mcp_gate.workers import supervise
+
+        options = ["--log-level", log_level, "--log-format", log_format]
+        return supervise(args.config, options, config.proxy.workers)
     from mcp_gate.serve import run  # keeps check-config light
 
     try:
-        run(config)
+        run(config, args.worker_index)
     except ConfigError as exc:
         return _config_problems("cannot start", exc)
     except GateError as exc:

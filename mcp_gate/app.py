@@ -2,8 +2,9 @@
 
 Middlewares (access log outermost, then errors), routes, and the resources the app owns,
 each opened and closed by a `cleanup_ctx` generator: the metrics listener (first, so a busy
-`metricsAddr` fails before anything else is open), the outgoing HTTP client, the store, the
-session registry with its idle reaper. Nothing here handles a request.
+`metricsAddr` fails before anything else is open), the outgoing HTTP client, the store, this
+process as a replica (its lease; in a cluster the hop key and relay), the session registry
+with its idle reaper. Nothing here handles a request.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from mcp_gate.appkeys import (
     AUTH,
     AUTHENTICATOR,
     BACKEND_IDENTITIES,
+    BINDINGS,
+    CLUSTER,
     CONFIG,
     FRONTS,
     HTTP_CLIENT,
@@ -37,7 +40,11 @@ from mcp_gate.appkeys import (
 from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
 from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
-from mcp_gate.config.model import AuthConfig, GateConfig, ServerConfig
+from mcp_gate.cluster.hop import HopKey, HopVerifier
+from mcp_gate.cluster.node import ClusterNode
+from mcp_gate.cluster.relay import Relay
+from mcp_gate.cluster.replica import Replica
+from mcp_gate.config.model import AuthConfig, GateConfig, ServerConfig, split_addr
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.crypto.digest import token_digest
@@ -67,6 +74,7 @@ from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import FrontParts, build_all_fronts
 from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
+from mcp_gate.proxy.session_quota import SessionQuota
 from mcp_gate.proxy.user_credentials import UserCredentials
 from mcp_gate.rate_limits import RateLimits
 from mcp_gate.store.factory import open_store
@@ -88,6 +96,7 @@ from mcp_gate.web.middlewares import (
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
 from mcp_gate.web.session_handlers import MY_TOKENS_PATH
+from mcp_gate.web.session_relay import internal_hops, session_relay
 
 log = structlog.get_logger()
 
@@ -105,7 +114,14 @@ def create_app(
     if auth is not None and auth.idp.provider == "dev":
         verify_dev_provider_allowed(config.proxy.addr, config.proxy.base_url)
     app = web.Application(
-        middlewares=[access_log, cors_preflight, error_pages, mcp_authentication],
+        middlewares=[
+            access_log,
+            cors_preflight,
+            error_pages,
+            internal_hops,
+            mcp_authentication,
+            session_relay,
+        ],
         client_max_size=config.proxy.max_body_bytes,
     )
     app[CONFIG] = config
@@ -126,6 +142,7 @@ def create_app(
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
+    app.cleanup_ctx.append(_cluster)
     if auth is not None:
         app.cleanup_ctx.append(_authorization_server(cimd_fetcher))
     app.cleanup_ctx.append(_sessions)
@@ -271,7 +288,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     # No total timeout: SSE streams stay open; each request bounds its own wait.
     connector = aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
     # No cookie jar: one client serves every user, so a backend's cookie set for one user
-    # would ride on everyone's later requests (reference §3.4: no cookies upstream).
+    # would ride on everyone's later requests (no cookies upstream).
     async with aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=None),
@@ -297,13 +314,48 @@ def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[No
     return open_it
 
 
+async def _cluster(app: web.Application) -> AsyncIterator[None]:
+    """This process as a replica (cluster/): its lease, and, in a cluster, the hop key and
+    the relay's own pooled client to the other replicas."""
+    config = app[CONFIG].proxy
+    cluster, store = config.cluster, app[STORE]
+    if cluster is None:
+        replica = Replica(store)
+        app[CLUSTER] = ClusterNode(replica)
+        await replica.start()
+        yield
+        await replica.withdraw()
+        return
+    assert config.auth is not None  # the loader's rule: a cluster needs jwtSecret
+    assert config.auth.jwt_secret is not None
+    key = HopKey.from_secret(config.auth.jwt_secret.reveal().encode())
+    replica = Replica(store, cluster.advertise_url, cluster.lease_ttl_seconds)
+    async with http1.Client(http1.PoolSettings()) as hop_client:
+        app[CLUSTER] = ClusterNode(
+            replica,
+            Relay(hop_client, key),
+            HopVerifier(key, store),
+            split_addr(cluster.internal_addr)[1],
+        )
+        await replica.start()
+        yield
+        await replica.withdraw()
+
+
 async def _sessions(app: web.Application) -> AsyncIterator[None]:
     settings = app[CONFIG].proxy.sessions
+    replica = app[CLUSTER].replica
+    bindings = SessionBindings(app[STORE], replica.id)
+    quota = SessionQuota(app[STORE], replica.lease_ttl_seconds)
+    replica.add_renewal(quota.renew)
     registry = SessionRegistry(
         idle_timeout_seconds=settings.timeout_seconds,
         max_per_user=settings.max_per_user,
         max_per_address=settings.max_per_address,
+        quota=quota,
+        bindings=bindings,
     )
+    app[BINDINGS] = bindings
     app[SESSIONS] = registry
     app[METRICS].gauges["mcp_gate_bridged_sessions"] = lambda: float(len(registry))
     auth = app.get(AUTH)
@@ -361,7 +413,7 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
         }
         parts = FrontParts(
             upstream_client=upstream_client,
-            bindings=SessionBindings(app[STORE]),
+            bindings=app[BINDINGS],
             registry=app[SESSIONS],
             standalone_streams=app[STANDALONE_STREAMS],
             base_path=config.proxy.base_path,

@@ -10,9 +10,11 @@ from aiohttp import web
 
 from mcp_gate.backend_identity.backend import BackendIdentity
 from mcp_gate.backend_identity.signer import IdentitySigner
+from mcp_gate.cluster.node import ClusterNode
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
 from mcp_gate.principal import Principal
+from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import ServerFronts
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
 from mcp_gate.proxy.user_credentials import UserCredentials
@@ -26,6 +28,10 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 STORE = web.AppKey("store", Store)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 SESSIONS = web.AppKey("sessions", SessionRegistry)
+# Who owns each MCP session, and on which replica (proxy/bindings.py).
+BINDINGS = web.AppKey("bindings", SessionBindings)
+# This process in the cluster: replica, hop key, relay (cluster/node.py).
+CLUSTER = web.AppKey("cluster", ClusterNode)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 AUTH = web.AppKey("auth", AuthComponents)
 METRICS = web.AppKey("metrics", Metrics)
@@ -46,3 +52,5 @@ IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight")
 SERVER_NAME = web.RequestKey("server_name", str)
 SERVER_FRONTS = web.RequestKey("server_fronts", ServerFronts)
 PRINCIPAL = web.RequestKey("principal", Principal)
+# Set on a request that came as an authenticated internal hop (web/session_relay.py).
+HOP_PRINCIPAL = web.RequestKey("hop_principal", Principal)

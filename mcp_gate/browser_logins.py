@@ -2,11 +2,11 @@
 
 The same IdP login as the OAuth flow (idp/; its own state, nonce and PKCE), started not by
 an MCP client but by a browser that has no login session. The record is kept server-side
-under a digest of the IdP `state`, single-use, for BROWSER_LOGIN_TTL_SECONDS (reference
-§2.11 item 50), and holds a CSRF token sealed against the starting browser's CSRF cookie
-(cookies.py), so the answer is accepted only in the browser that asked: a login link
-completed by someone else and handed to a victim cannot sign the victim in as them
-(RFC 6749 §10.12, login CSRF). `/oauth/callback` recognises these records by their state.
+under a digest of the IdP `state`, single-use, for BROWSER_LOGIN_TTL_SECONDS (MCP
+security best practices §Confused Deputy Problem), and holds a CSRF token sealed against the
+starting browser's CSRF cookie (cookies.py), so the answer is accepted only in the browser that
+asked: a login link completed by someone else and handed to a victim cannot sign the victim in as
+them (RFC 6749 §10.12, login CSRF). `/oauth/callback` recognises these records by their state.
 Stores and takes; knows nothing of HTTP.
 """
 

@@ -2,7 +2,7 @@
 
 Two cookies, both AES-256-GCM sealed (crypto/aead.py) so the browser can neither read nor
 forge them:
-- the login session: who signed in at this gate, until when (DESIGN §4 State and secrets);
+- the login session: who signed in at this gate, until when (docs/THREAT_MODEL.md, Assets);
 - the CSRF cookie: a random browser secret that every form token, and every sign-in's
   binding to the browser that began it, is sealed against.
 Flags (MCP security best practices §Confused Deputy, consent cookies): `__Host-` prefix

@@ -1,6 +1,11 @@
 """Running the application on a socket until SIGTERM or SIGINT, then stopping cleanly.
 
-Stopping, on the first signal: the listener closes (no new connections); bridged GET
+In a cluster (`proxy.cluster`) the app is served on a second listener too, the internal one
+that takes only hops from other replicas (web/session_relay.py).
+
+Stopping, on the first signal: the replica leaves the cluster (its lease is deleted, so the
+other replicas answer 404 for its sessions at once and their clients re-initialize
+elsewhere) and opens no new session; the listeners close (no new connections); bridged GET
 streams end at once (no response rides them, app.py); every other request, streams
 included, gets `proxy.shutdownGrace` (15 s) to finish, and whatever is still open then is cut
 (clients reconnect, to another replica if there is one); then `cleanup_ctx` closes
@@ -19,9 +24,11 @@ import structlog
 from aiohttp import web
 
 from mcp_gate.app import create_app
-from mcp_gate.appkeys import IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
-from mcp_gate.config.model import GateConfig
+from mcp_gate.appkeys import CLUSTER, CONFIG, IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
+from mcp_gate.config.model import GateConfig, split_addr
+from mcp_gate.logs import drain_log_lines
 from mcp_gate.startup_log import log_started
+from mcp_gate.workers import worker_config
 
 log = structlog.get_logger()
 
@@ -44,14 +51,20 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def run(config: GateConfig) -> None:
-    """Serve `config` until a stop signal, on the event loop `event_loop_factory` picks."""
+def run(config: GateConfig, worker_index: int | None = None) -> None:
+    """Serve `config` until a stop signal, on the event loop `event_loop_factory` picks;
+    as worker `worker_index` of `proxy.workers` (workers.py) when given."""
+    if worker_index is not None:
+        config = worker_config(config, worker_index)
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(serve(config))
 
 
-async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving `app`; the caller stops it with `await runner.cleanup()`."""
+async def start_site(
+    app: web.Application, host: str, port: int, *, reuse_port: bool = False
+) -> web.AppRunner:
+    """Start serving `app` (and its internal listener, in a cluster); the caller stops it
+    with `stop`. `reuse_port`: several worker processes share `host:port` (SO_REUSEPORT)."""
     # handler_cancellation: a client that disconnects cancels its handler, which closes
     # the upstream request (MCP 2026-07-28: closing the stream is cancellation).
     # shutdown_timeout: aiohttp waits this long twice per connection at cleanup; the grace
@@ -63,12 +76,19 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
         shutdown_timeout=CUT_WAIT_SECONDS,
     )
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_address=True).start()
+    await web.TCPSite(runner, host, port, reuse_address=True, reuse_port=reuse_port).start()
+    cluster = app[CONFIG].proxy.cluster
+    if cluster is not None:
+        internal_host, internal_port = split_addr(cluster.internal_addr)
+        await web.TCPSite(runner, internal_host, internal_port, reuse_address=True).start()
     return runner
 
 
 async def stop(app: web.Application, runner: web.AppRunner, grace_seconds: float) -> None:
-    """Stop taking connections, let requests finish within the grace, cut the rest, clean up."""
+    """Leave the cluster, stop taking connections, let requests finish within the grace,
+    cut the rest, clean up."""
+    app[SESSIONS].draining = True
+    await app[CLUSTER].replica.withdraw()
     for site in list(runner.sites):
         await site.stop()
     streams = app[STANDALONE_STREAMS]
@@ -87,7 +107,8 @@ async def stop(app: web.Application, runner: web.AppRunner, grace_seconds: float
 
 async def serve(config: GateConfig) -> None:
     app = create_app(config)
-    runner = await start_site(app, config.proxy.host, config.proxy.port)
+    reuse_port = config.proxy.workers > 1
+    runner = await start_site(app, config.proxy.host, config.proxy.port, reuse_port=reuse_port)
     log_started(config)
     loop = asyncio.get_running_loop()
     signals: asyncio.Queue[int] = asyncio.Queue()
@@ -102,6 +123,7 @@ async def serve(config: GateConfig) -> None:
     if not stopping.done():
         log.warning("gate_stopped_at_once", reason="a second stop signal")
         app[SESSIONS].kill_children()
+        drain_log_lines()
         os._exit(EXIT_HURRIED)  # nothing else must run: the operator asked to stop now
     second.cancel()
     stopping.result()

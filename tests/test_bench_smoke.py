@@ -61,5 +61,5 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
         "10,000 idle SSE streams in one process",
     ]
     table = (tmp_path / "latest.md").read_text()
-    assert "DESIGN §5 targets" in table
+    assert "Performance targets:" in table
     assert table in done.stdout

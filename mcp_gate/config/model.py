@@ -86,6 +86,36 @@ class SessionsConfig:
     max_per_address: int = 100
 
 
+# policy: a replica that stops renewing its lease is taken for gone after this long: long
+# enough to ride out a Redis hiccup or a GC pause, short enough that clients of a hung
+# replica re-initialize within seconds.
+DEFAULT_LEASE_TTL_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """`proxy.cluster`: how the other replicas reach this one (docs/deploy.md §Scale-out).
+
+    `advertise_url` names this replica's internal listener as the others reach it,
+    `internal_addr` where that listener binds; worker i of `proxy.workers` adds i to both
+    ports."""
+
+    advertise_url: str
+    internal_addr: str
+    lease_ttl_seconds: float = DEFAULT_LEASE_TTL_SECONDS
+
+    def for_worker(self, index: int) -> ClusterConfig:
+        """Worker `index`'s addresses: both ports moved up by `index`."""
+        parts = urlsplit(self.advertise_url)
+        port = (parts.port or 80) + index
+        url = parts._replace(netloc=f"{parts.hostname}:{port}").geturl()
+        if parts.hostname and ":" in parts.hostname:
+            url = parts._replace(netloc=f"[{parts.hostname}]:{port}").geturl()
+        host, internal_port = split_addr(self.internal_addr)
+        bind_host = f"[{host}]" if ":" in host else host
+        return ClusterConfig(url, f"{bind_host}:{internal_port + index}", self.lease_ttl_seconds)
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """`{requests: 600, per: 1m}`: at most `requests` in `per_seconds`."""
@@ -259,6 +289,10 @@ class ProxyConfig:
     # policy: long enough for a typical tool call to finish at a stop; well under
     # Kubernetes' default terminationGracePeriodSeconds (30 s; the Helm chart gives 60 s).
     shutdown_grace_seconds: float = 15.0
+    # Processes sharing `addr` (SO_REUSEPORT), each a replica of its own (serve.py).
+    workers: int = 1
+    # Set when replicas relay MCP sessions to each other (docs/deploy.md §Scale-out).
+    cluster: ClusterConfig | None = None
 
     @property
     def base_path(self) -> str:

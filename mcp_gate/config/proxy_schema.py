@@ -2,7 +2,7 @@
 
 Owns the meaning and checks of
 `proxy.{name,baseURL,addr,metricsAddr,sessions,limits,maxBodySize,maxMessageSize,
-shutdownGrace,admin}`;
+shutdownGrace,admin,workers,cluster}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -13,13 +13,17 @@ import re
 
 from mcp_gate.config.auth_schema import parse_auth
 from mcp_gate.config.model import (
+    DEFAULT_LEASE_TTL_SECONDS,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_METRICS_ADDR,
+    AuthConfig,
+    ClusterConfig,
     LimitsConfig,
     ProxyConfig,
     RateLimit,
     SessionsConfig,
+    split_addr,
 )
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, split_url
@@ -27,8 +31,9 @@ from mcp_gate.config.values import is_http_url, split_url
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = (
     "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
-    "maxMessageSize", "shutdownGrace", "admin", "limits",
+    "maxMessageSize", "shutdownGrace", "admin", "workers", "cluster", "limits",
 )  # fmt: skip
+CLUSTER_KEYS = ("advertiseURL", "internalAddr", "leaseTtl")
 LIMITS_KEYS = ("perUser", "tokenPerAddress", "authorizePerAddress")
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser", "maxPerAddress")
@@ -51,13 +56,30 @@ def parse_proxy(root: Section) -> ProxyConfig:
     admin = section.child("admin", ("enabled", "adminEmails"))
     if admin.boolean("enabled", default=False):
         section.ctx.error(admin.at("enabled"), "mcp-gate has no admin UI; remove proxy.admin")
+    auth = parse_auth(section, base_url) if section.has("auth") else None
+    workers = section.integer("workers", 1, minimum=1)
+    cluster = _cluster(section, addr, auth) if section.has("cluster") else None
+    if workers > 1 and (auth is None or auth.storage != "redis"):
+        section.ctx.error(
+            section.at("workers"),
+            "workers > 1 needs proxy.auth.storage: redis (each worker is a replica; "
+            "memory storage is one process's own)",
+        )
+    elif workers > 1 and cluster is None:
+        section.ctx.error(
+            section.at("workers"),
+            "workers > 1 needs proxy.cluster (each worker is a replica the others relay "
+            "sessions to, on its own internal port)",
+        )
     return ProxyConfig(
         base_url=base_url,
         name=name,
         addr=addr,
         sessions=_sessions(section.child("sessions", SESSIONS_KEYS)),
         limits=_limits(section.child("limits", LIMITS_KEYS)),
-        auth=parse_auth(section, base_url) if section.has("auth") else None,
+        auth=auth,
+        workers=workers,
+        cluster=cluster,
         max_body_bytes=section.size("maxBodySize", DEFAULT_MAX_BODY_BYTES),
         metrics_addr=metrics_addr,
         max_message_bytes=section.size("maxMessageSize", DEFAULT_MAX_MESSAGE_BYTES),
@@ -127,4 +149,41 @@ def _sessions(section: Section) -> SessionsConfig:
         # As in mcp-front, 0 means no limit.
         max_per_user=section.integer("maxPerUser", defaults.max_per_user, minimum=0),
         max_per_address=section.integer("maxPerAddress", defaults.max_per_address, minimum=0),
+    )
+
+
+def _cluster(proxy: Section, addr: str, auth: AuthConfig | None) -> ClusterConfig | None:
+    section = proxy.child("cluster", CLUSTER_KEYS)
+    if not section.need("advertiseURL", "how the other replicas reach this one"):
+        return None
+    url = section.text("advertiseURL")
+    parts = split_url(url)
+    if not url.startswith("http://") or not parts.hostname or parts.path not in ("", "/"):
+        section.ctx.error(
+            section.at("advertiseURL"),
+            "must be http://host:port of this replica's internal listener, without a path, "
+            "like http://10.0.0.5:8081",
+        )
+        return None
+    port = parts.port or 80
+    internal_addr = section.text("internalAddr", f"0.0.0.0:{port}")
+    if not _is_addr(internal_addr):
+        section.ctx.error(section.at("internalAddr"), _ADDR_EXAMPLE)
+        return None
+    if split_addr(internal_addr)[1] == split_addr(addr)[1]:
+        section.ctx.error(
+            section.at("internalAddr"),
+            "must be another port than proxy.addr's: the internal listener takes only hops "
+            "from other replicas",
+        )
+    if auth is None or auth.jwt_secret is None or auth.storage != "redis":
+        section.ctx.error(
+            section.path,
+            "needs proxy.auth with storage: redis (where replicas find each other's sessions) "
+            "and jwtSecret (the internal hops' key derives from it)",
+        )
+    return ClusterConfig(
+        advertise_url=url.rstrip("/"),
+        internal_addr=internal_addr,
+        lease_ttl_seconds=section.duration("leaseTtl", DEFAULT_LEASE_TTL_SECONDS),
     )

@@ -48,7 +48,7 @@ OPTIONS_UNSUPPORTED = {
     "authTokens": "not supported; use serviceAuths: [{type: bearer, tokens: [...]}]",
 }
 TOOL_FILTER_KEYS = ("mode", "list")
-# The gate's own first path segments (DESIGN §2); a server there would shadow a route.
+# The gate's own first path segments (docs/routes.md); a server there would shadow a route.
 RESERVED_NAMES = frozenset(
     {".well-known", "authorize", "consent", "oauth", "token", "register", "revoke", "my"}
     | {"introspect"}
@@ -60,7 +60,8 @@ _NAME = re.compile(r"[A-Za-z0-9._-]+")
 # of check-config, under-redacting a secret.
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|KEY|AUTH|CREDENTIAL|COOKIE", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2 token
-# policy: the gate owns framing and the upstream Host (DESIGN §4); config may not set them.
+# policy: the gate owns framing and the upstream Host (docs/config.md `headers`); config may not
+# set them.
 _GATE_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 

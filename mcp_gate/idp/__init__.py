@@ -4,7 +4,8 @@ and as an OAuth client of GitHub.
 Owns the upstream login leg: discovery, the authorization request (state, nonce, PKCE),
 the code exchange, ID token verification and the domain allowlist. Knows nothing about
 MCP clients, the gate's own authorization server or its tokens (that is `oauth/`); never
-forwards anything an MCP client sent (reference §2.9 item 46).
+forwards anything an MCP client sent (an RFC 8707 `resource` would make OIDC providers
+refuse the login; MCP security best practices §Token Passthrough).
 
     build_identity_provider(...) → IdentityProvider   provider.py
         ├── OidcProvider   oidc.py (generic OIDC; google.py configures it for Google)

@@ -1,4 +1,5 @@
-"""Who may enter: the `allowedDomains` policy applied to a verified Identity (DESIGN §4).
+"""Who may enter: the `allowedDomains` policy applied to a verified Identity
+(docs/identity-providers.md).
 
 Owns the decision and the words a refused user reads. Pure: it sees an Identity that
 `id_token.py` (or `dev.py`) already verified, and never a token.

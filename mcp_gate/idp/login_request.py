@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-CALLBACK_PATH = "/oauth/callback"  # DESIGN §2, under baseURL's path
+CALLBACK_PATH = "/oauth/callback"  # docs/routes.md, under baseURL's path
 # 32 random bytes → 43 base64url characters, the RFC 7636 §4.1 minimum length, 256 bits.
 LOGIN_SECRET_BYTES = 32
 

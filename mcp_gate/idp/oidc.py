@@ -7,8 +7,8 @@ Provider-specific request parameters and accepted issuers come from the builder 
 `google.py`). Of the IdP's tokens it keeps only the refresh token, handed out as the
 identity's `renewal`; `revalidate` later refreshes it (OIDC Core 1.0 §12) to re-check the
 account: a refused refresh, another subject, or an identity no longer allowed refuses.
-Never forwards anything an MCP client sent, such as its RFC 8707 `resource` (reference
-§2.9 item 46): this leg has its own client_id, state, nonce and PKCE.
+Never forwards anything an MCP client sent, such as its RFC 8707 `resource` (OIDC
+providers refuse or ignore it): this leg has its own client_id, state, nonce and PKCE.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Gate access tokens: short-lived JWTs (RFC 9068 profile) signed with `jwtSecret`.
 
 Signed rather than opaque so that checking one on every MCP request is a local HMAC and
-a clock comparison, not a storage round trip (DESIGN §5: token checks never call the IdP,
-and should not cost a Redis call either). Revocation still works: every token names its
+a clock comparison, not a storage round trip (README: token checks never call the IdP;
+they should not cost a Redis call either). Revocation still works: every token names its
 grant (`gid`), and the bearer check confirms the grant exists (bearer.py caches that for a
 few seconds). Typed with `typ: at+jwt` (RFC 9068 §2.1) so nothing else we sign, and no
 refresh token (opaque, never a JWT), can pass as an access token.

@@ -60,7 +60,8 @@ def choose_redirect_uri(client: Client, presented: str | None) -> str:
 
 
 def grant_scope(requested: str | None) -> str:
-    """policy (reference §2.10 item 49): one coarse scope. Unknown scopes are ignored (RFC
+    """policy: one coarse scope, so no runtime step-up (MCP 2025-11-25 authorization §Scope
+    Challenge Handling), which Claude Code has handled unreliably. Unknown scopes are ignored (RFC
     6749 §3.3 lets the AS grant less than asked); what is granted is always `mcp`."""
     return MCP_SCOPE
 

@@ -2,7 +2,7 @@
 
 Owns recognising such client ids, fetching and validating their documents, and caching the
 result (draft-ietf-oauth-client-id-metadata-document-00; MCP 2026-07-28 client
-registration §Client ID Metadata Documents; reference items 24-26). CIMD clients are
+registration §Client ID Metadata Documents). CIMD clients are
 public: they have no secret, and `private_key_jwt` is not supported here. Invalid
 documents and failed fetches are never cached (draft §4.3), so a fixed document works on
 the next request.

@@ -27,9 +27,9 @@ from mcp_gate.store.protocols import Store
 from mcp_gate.store.records import from_json, to_json
 
 CLIENT_KIND = "client"
-# policy: claude.ai registers a new client on every fresh connection (reference §5
-# pitfall 6), so DCR clients expire once unused for 90 days. Loading a client renews it
-# (at most once a day, to keep reads cheap), so a client in use never disappears.
+# policy: claude.ai registers a new client on every fresh connection, so DCR clients expire once
+# unused for 90 days. Loading a client renews it (at most once a day, to keep reads cheap), so a
+# client in use never disappears.
 CLIENT_TTL_SECONDS = 90 * 24 * 3600
 CLIENT_RENEW_AFTER_SECONDS = 24 * 3600
 # Client ids we mint are `new_token` output; anything else cannot be a DCR client.

@@ -34,7 +34,8 @@ from mcp_gate.oauth.revocations import RevocationMarks
 from mcp_gate.store.protocols import Store
 from mcp_gate.store.records import from_json, to_json
 
-# policy: the user has this long to consent and log in (reference §2.11: ~10 min state).
+# policy: the user has this long to consent and log in (MCP security best practices
+# §Confused Deputy Problem: the IdP state is short-lived).
 PENDING_TTL_SECONDS = 600.0
 # OAuth 2.1 §4.1.2: codes are short-lived; 60 s is ample for a client's token request.
 AUTH_CODE_TTL_SECONDS = 60.0
@@ -88,7 +89,8 @@ class GrantStore:
         await self._store.put("login", key, to_json(attempt), ttl_seconds=PENDING_TTL_SECONDS)
 
     async def take_login(self, state: str) -> LoginAttempt | None:
-        """The attempt for this IdP state, once (reference §2.11 item 50: single-use)."""
+        """The attempt for this IdP state, once (MCP security best practices §Confused Deputy
+        Problem: the state is single-use)."""
         data = await self._store.take("login", token_digest(state))
         return from_json(LoginAttempt, data)
 

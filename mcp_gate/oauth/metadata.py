@@ -3,10 +3,11 @@
 Grant types, client authentication methods and endpoints beyond the authorization code
 flow are listed only when the configuration turns them on (`ServerFeatures`).
 
-Values follow reference §6: issuer = the origin of `baseURL` with no path and no trailing
-slash, byte-identical in PRM `authorization_servers`, AS `issuer` and the RFC 9207 `iss`
-(reference §2.4 item 18). `offline_access` is not advertised (MCP authorization §Refresh
-Tokens), only the one coarse scope `mcp` (reference §2.10 item 49).
+Issuer = the origin of `baseURL` with no path and no trailing slash (claude.ai has
+mishandled issuers with a path), byte-identical in PRM `authorization_servers`, AS
+`issuer` and the RFC 9207 `iss` (RFC 8414 §3.3: clients compare the strings exactly).
+`offline_access` is not advertised (MCP authorization §Refresh Tokens), only the one
+coarse scope `mcp` (no runtime step-up: Claude Code's 403 step-up has been unreliable).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def authorization_server_metadata(
 ) -> dict[str, Any]:
     """`endpoint_base` is `baseURL` without a trailing slash (it may carry a path)."""
     grant_types = ["authorization_code", "refresh_token"]
-    # reference §2.5 item 4: Claude uses CIMD only when "none" is listed too.
+    # Claude uses a Client ID Metadata Document only when "none" is listed too.
     auth_methods = ["none", "client_secret_post", "client_secret_basic"]
     document: dict[str, Any] = {
         "issuer": issuer,

@@ -26,13 +26,14 @@ RedirectUriKind = Literal["https", "loopback", "private_use"]
 # policy: long enough for any real callback, short enough to keep records and logs small.
 MAX_REDIRECT_URI_CHARS = 2000
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # RFC 8252 §7.3, §8.3
-# policy: private-use schemes of MCP clients in the field (reference §5 pitfalls 5, 8).
+# policy: private-use schemes of MCP clients in the field (Cursor's `cursor://`, VS Code's).
 # Any scheme with a dot is taken as reverse-domain (RFC 8252 §7.1) and needs no entry.
 KNOWN_PRIVATE_USE_SCHEMES = frozenset(
     {"cursor", "vscode", "vscode-insiders", "vscodium", "windsurf", "zed", "claude"}
 )
 # Schemes that run code or read local data in a browser: a registration listing one is
-# refused as a whole (reference §5 pitfall 5). The rest of the unusable ones are dropped.
+# refused as a whole (RFC 7591 §3.2.2 invalid_redirect_uri). The rest of the unusable ones are
+# dropped.
 DANGEROUS_SCHEMES = frozenset({"javascript", "data", "file", "vbscript"})
 _NEVER_SCHEMES = DANGEROUS_SCHEMES | {"about", "blob", "filesystem", "view-source"}
 

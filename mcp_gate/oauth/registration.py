@@ -5,9 +5,10 @@ client ids and secrets, and the RFC 7591 §3.2.1 response body. Pure: it neither
 client (`clients.py` does) nor rate-limits `/register` (the web layer does). The plaintext
 secret leaves this module once, in the response; the `Client` holds only its digest.
 
-Interop (reference §5 pitfalls 5, 11, 12, 13): one unusable redirect URI is dropped, not
-fatal; unknown members are ignored (RFC 7591 §3.1); the response echoes every registered
-member with a concrete `token_endpoint_auth_method`.
+Interop: one unusable redirect URI is dropped, not fatal (Cursor registers a private-use,
+an https and a loopback URI at once); unknown members are ignored (RFC 7591 §3.1); the response
+echoes every registered member with a concrete `token_endpoint_auth_method` (RFC 7591 §3.2.1;
+ChatGPT refuses a response that omits members, and the Python SDK leaves the method to the AS).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each server is one protected resource with a canonical URI, `<baseURL>/<name>/mc
 (MCP authorization §Canonical Server URI: lowercase scheme and host, no fragment, no
 trailing slash). Its legacy front `<baseURL>/<name>/sse` and `<baseURL>/<name>` name the
 same server, since a client pointed at either asks for that URI. Matching tolerates a
-trailing slash and an uppercase scheme or host (reference §5 pitfall 1).
+trailing slash (the TypeScript SDK sends `https://host/` for an origin-only resource) and
+an uppercase scheme or host (MCP 2025-11-25 authorization §Canonical Server URI).
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ class TokenService:
         return {
             "access_token": self._access.issue(grant, lifetime),
             "token_type": "Bearer",
-            "expires_in": lifetime,  # reference §2.8 item 41: always, and accurate
+            "expires_in": lifetime,  # always, and true: Python clients refresh by it
             "refresh_token": refresh_token,
             "scope": grant.scope,
         }

@@ -1,8 +1,11 @@
-"""Who owns each pass-through MCP session: backend session id → principal id.
+"""Who owns each MCP session: session id → the principal that opened it, and the replica.
 
-For same-transport traffic the backend mints the session id (`Mcp-Session-Id`, or the
-legacy `endpoint` query); the gate records the principal that opened it and answers 404 to
-anyone else who presents it (MCP 2025-11-25 security best practices §Session Hijacking).
+Every session the gate serves has a binding: pass-through sessions (the backend mints the
+id: `Mcp-Session-Id`, or the gate-minted key of a legacy `endpoint`) and bridged ones (the
+gate mints it, mcp_sessions.py). The principal that opened it is the only one who may use
+it; anyone else gets 404 (MCP 2025-11-25 security best practices §Session Hijacking). The
+replica that opened it holds its live state (the child, the upstream stream, the bridge),
+so every other replica relays its requests there (web/session_relay.py).
 Records live in the store so replicas share them; a bounded local cache spares the store a
 round trip per request, which is safe because a binding never changes once written.
 """
@@ -29,11 +32,14 @@ class Binding:
     owner: str
     # Where the session's messages go upstream (legacy SSE: the backend's endpoint URL).
     target: str = ""
+    # The id of the replica that holds the session (cluster/replica.py).
+    replica: str = ""
 
 
 class SessionBindings:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, replica_id: str = "") -> None:
         self._store = store
+        self.replica_id = replica_id
         # (server, session id) → binding; the ids stay in this process's memory only.
         self._cache: OrderedDict[tuple[str, str], Binding] = OrderedDict()
 
@@ -45,11 +51,14 @@ class SessionBindings:
     async def bind(
         self, server: str, session_id: str, principal: Principal, target: str = ""
     ) -> None:
-        binding = Binding(principal.id, target)
+        binding = Binding(principal.id, target, self.replica_id)
         await self._store.put(
             _KIND, self._key(server, session_id), to_json(binding), ttl_seconds=BINDING_TTL_SECONDS
         )
         self._remember((server, session_id), binding)
+
+    def is_local(self, binding: Binding) -> bool:
+        return binding.replica == self.replica_id
 
     async def lookup(self, server: str, session_id: str, principal: Principal) -> Binding | None:
         """The binding, only when this principal opened the session; else None (→ 404)."""

@@ -1,4 +1,4 @@
-"""Which headers cross the gate, in each direction (reference §3.4). Pure.
+"""Which headers cross the gate, in each direction (docs/specs.md, Transports). Pure.
 
 Requests going upstream carry an allowlist of the client's headers (MCP headers, content
 negotiation, tracing) plus the server's configured headers. Everything else — the client's
@@ -63,7 +63,7 @@ def build_upstream_headers(
             headers.add(name, value)
     for name, value in configured.items():
         headers[name] = value
-    # reference §3.4: no compression upstream, so SSE is never gzip-buffered.
+    # No compression upstream, so SSE is never gzip-buffered.
     headers["Accept-Encoding"] = "identity"
     return headers
 
@@ -80,7 +80,8 @@ def build_downstream_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str
 
 
 def add_event_stream_headers(headers: CIMultiDict[str]) -> None:
-    # reference §5 pitfall 14: nginx and ALBs buffer SSE unless told not to.
+    # nginx and AWS ALBs buffer SSE unless told not to (MCP 2026-07-28 transports asks
+    # servers for X-Accel-Buffering: no).
     headers["Cache-Control"] = "no-cache"
     headers["X-Accel-Buffering"] = "no"
 

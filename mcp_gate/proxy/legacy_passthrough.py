@@ -6,8 +6,10 @@ its own origin (`origins.resolve_endpoint`); the gate rewrites that event onto i
 `/<name>/message?sessionId=<key>` path and records key → (owner, backend URL). The key is
 minted by the gate for each stream: a backend's own query may be the same for every
 stream (`?v=1`), and a shared key would let each new stream take over the last one's
-binding. Every other byte of the stream passes through untouched and unbuffered. POSTs to
-`/<name>/message` go to the recorded backend URL, for the recorded owner only.
+binding; the binding names this replica too, so the others relay the session's POSTs
+here (the filtered stream's answers need the process that relays the stream). Every other
+byte of the stream passes through untouched and unbuffered. POSTs to `/<name>/message` go
+to the recorded backend URL, for the recorded owner only.
 
 A server with a tool filter (`tool_filter.py`) changes three things. A POST calling a
 filtered tool is not sent on: it gets its 202, and its JSON-RPC error is put on the
@@ -92,9 +94,10 @@ class LegacyPassthrough:
             call.request.headers, self._backend.request_headers(call.principal, token)
         )
         upstream = await self._upstream.send("GET", upstream_url, headers)
-        return await self._upstream.relay(call.request, upstream, self._rewrite(call, upstream_url))
+        rewrite = self._rewrite(call, upstream_url, secrets.token_urlsafe(24))
+        return await self._upstream.relay(call.request, upstream, rewrite)
 
-    def _rewrite(self, call: McpCall, upstream_url: str) -> RewriteChunks:
+    def _rewrite(self, call: McpCall, upstream_url: str, key: str) -> RewriteChunks:
         backend, tool_filter = self._backend, self._tool_filter
 
         async def rewrite(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -111,11 +114,10 @@ class LegacyPassthrough:
                         if backend_endpoint is None:
                             log.warning("backend_endpoint_refused", server=backend.name)
                             return
-                        key = f"sessionId={secrets.token_urlsafe(24)}"
                         await self._bindings.bind(
                             backend.name, key, call.principal, target=backend_endpoint
                         )
-                        public = f"{self._message_path}?{key}"
+                        public = f"{self._message_path}?sessionId={key}"
                         yield encode_event(public, event="endpoint", event_id=event.id)
                         if tool_filter is not None:
                             async for out in self._relay_filtered(key, tool_filter, parser, chunks):
@@ -165,7 +167,9 @@ class LegacyPassthrough:
     async def message(self, call: McpCall) -> web.StreamResponse:
         if call.credential.problem is not None:
             return await self._refusals.message(call)
-        key = call.request.query_string
+        key = call.legacy_session_id
+        if not key:
+            return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: missing sessionId")
         binding = await self._bindings.lookup(self._backend.name, key, call.principal)
         if binding is None:
             return session_not_found()

@@ -19,7 +19,9 @@ answered by the session itself, and every result holding a tool list is filtered
 way back, whatever request it answers.
 A session whose backend ends (a crashed child) fails its pending requests and leaves the
 registry at once, freeing its owner's slot. The registry caps live sessions per principal
-(`sessions.maxPerUser`) and closes idle ones.
+(`sessions.maxPerUser`, counted over every replica: session_quota.py) and closes idle
+ones; each session's owner record (bindings.py) names this replica, so the others relay
+its requests here.
 This module knows nothing of HTTP; fronts (`bridge.py`) turn streams (`client_streams.py`)
 into responses.
 """
@@ -30,17 +32,20 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import structlog
 
 from mcp_gate.config.model import ToolFilter
+from mcp_gate.errors import StorageUnavailableError
 from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_token_of
 from mcp_gate.principal import Principal
+from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
 from mcp_gate.proxy.client_streams import ClientStream
+from mcp_gate.proxy.session_quota import SessionQuota
 from mcp_gate.proxy.tool_filter import check_call, filter_response
 
 log = structlog.get_logger()
@@ -62,8 +67,10 @@ class McpSession:
         clock: Callable[[], float],
         tool_filter: ToolFilter | None = None,
         credential: str = "",
+        session_id: str | None = None,
     ) -> None:
-        self.id = secrets.token_urlsafe(24)  # MCP transports: secure, non-deterministic
+        # MCP transports: secure, non-deterministic
+        self.id = session_id or secrets.token_urlsafe(24)
         self.server = server
         self.principal = principal
         self.channel = channel
@@ -266,32 +273,39 @@ def address_quota(address: str | None) -> str:
 
 
 class SessionLimitError(Exception):
-    """The principal already holds `sessions.maxPerUser` live sessions."""
+    """The principal already holds `sessions.maxPerUser` live sessions, on all replicas."""
+
+
+class NotTakingSessionsError(Exception):
+    """This replica is stopping: a new session must open on another one (503)."""
 
 
 class SessionRegistry:
-    """Live bridged sessions of this process, with the per-user cap and the idle reaper."""
+    """Live bridged sessions of this process, with the per-user cap and the idle reaper.
+
+    The cap counts every replica's sessions (`quota`, in the store); each session's owner
+    record (`bindings`: principal and replica) lets any replica find and relay to it."""
 
     def __init__(
         self,
         *,
         idle_timeout_seconds: float,
         max_per_user: int,
+        quota: SessionQuota,
+        bindings: SessionBindings,
         max_per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions: dict[str, McpSession] = {}
-        # Sessions being opened (their backend is starting), by principal id: they count
-        # against the cap already, so concurrent opens cannot overshoot it.
-        self._opening: Counter[str] = Counter()
-        # Live sessions by principal id, kept as they open and close: the cap check is
-        # then constant time, however many sessions the process holds.
-        self._live: Counter[str] = Counter()
         self._closing: set[asyncio.Task[None]] = set()
+        self._quota = quota
+        self._bindings = bindings
         self.idle_timeout_seconds = idle_timeout_seconds
         self.max_per_user = max_per_user
         self.max_per_address = max_per_address
         self.clock = clock
+        # Set when the replica stops: sessions open elsewhere from then on.
+        self.draining = False
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -299,17 +313,6 @@ class SessionRegistry:
     def sessions(self) -> list[McpSession]:
         """The live sessions (for operations and tests)."""
         return [s for s in self._sessions.values() if not s.closed.is_set()]
-
-    def check_capacity(self, quota_key: str) -> None:
-        limit = self.max_per_address if quota_key.startswith(ADDRESS_QUOTA) else self.max_per_user
-        if limit <= 0:
-            return  # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md)
-        count = self._live[quota_key] + self._opening[quota_key]
-        if count >= limit:
-            raise SessionLimitError(
-                f"you already have {count} open sessions (the limit is {limit}); "
-                "close one or wait for an idle one to expire"
-            )
 
     async def open_session(
         self,
@@ -324,24 +327,34 @@ class SessionRegistry:
 
         `quota_key` names whose sessions it counts among: the principal by default (for
         `maxPerUser`); the fronts give anonymous callers (a server without authentication)
-        `address_quota(address)`, counted against `maxPerAddress`."""
+        `address_quota(address)`, counted against `maxPerAddress`. The place in the quota
+        is taken before the backend starts, so concurrent opens cannot overshoot it."""
+        if self.draining:
+            raise NotTakingSessionsError("this replica is stopping; open the session again")
         quota = quota_key or principal.id
-        self.check_capacity(quota)
-        self._opening[quota] += 1
+        limit = self.max_per_address if quota.startswith(ADDRESS_QUOTA) else self.max_per_user
+        session_id = secrets.token_urlsafe(24)  # MCP transports: secure, non-deterministic
+        # `maxPerUser: 0` (or `maxPerAddress: 0`) means no limit (docs/config.md).
+        if not await self._quota.reserve(quota, session_id, limit):
+            raise SessionLimitError(
+                f"you already have {limit} open sessions (the limit is {limit}); "
+                "close one or wait for an idle one to expire"
+            )
         try:
             channel = await open_channel()
-        finally:
-            self._opening[quota] -= 1
-            if not self._opening[quota]:
-                del self._opening[quota]
-        session = McpSession(server, principal, channel, self.clock, tool_filter, credential)
+            await self._bindings.bind(server, session_id, principal)
+        except BaseException:
+            await self._quota.release(session_id)
+            raise
+        session = McpSession(
+            server, principal, channel, self.clock, tool_filter, credential, session_id
+        )
         session.quota_key = quota
         self.add(session)
         return session
 
     def add(self, session: McpSession) -> None:
         self._sessions[session.id] = session
-        self._live[session.quota_key] += 1
         session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
 
@@ -364,10 +377,12 @@ class SessionRegistry:
     async def close(self, session_id: str, reason: str) -> None:
         session = self._sessions.pop(session_id, None)
         if session is not None:
-            self._live[session.quota_key] -= 1
-            if not self._live[session.quota_key]:
-                del self._live[session.quota_key]
             await session.aclose()
+            # policy: a store that is down must not keep the child alive; the records lapse
+            # on their own (the quota's lease, the binding's TTL).
+            with contextlib.suppress(StorageUnavailableError):
+                await self._quota.release(session_id)
+                await self._bindings.forget(session.server, session_id)
             log.info(
                 "mcp_session_closed",
                 server=session.server,

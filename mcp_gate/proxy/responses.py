@@ -1,8 +1,8 @@
 """The few responses the gate itself gives on MCP routes, each with a JSON-RPC error body.
 
 Only for the gate's own decisions (unknown session, malformed body, too large); a backend's
-failure is never dressed as JSON-RPC (reference §3.3: clients read those bodies to choose a
-protocol era), it gets a plain 502/504.
+failure is never dressed as JSON-RPC (clients read those bodies to choose a protocol era:
+MCP 2026-07-28 transports §Streamable HTTP), it gets a plain 502/504.
 """
 
 from __future__ import annotations

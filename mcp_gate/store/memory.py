@@ -42,6 +42,8 @@ class MemoryStore:
         self._clock = clock
         self._purge_interval_seconds = purge_interval_seconds
         self._entries: dict[tuple[str, str], _Entry] = {}
+        # Lease sets: (kind, key) → member → deadline on `clock`.
+        self._leases: dict[tuple[str, str], dict[str, float]] = {}
         self._next_purge_at = clock() + purge_interval_seconds
 
     def __repr__(self) -> str:
@@ -55,6 +57,8 @@ class MemoryStore:
         now = self._clock()
         if now >= self._next_purge_at:
             self._entries = {k: e for k, e in self._entries.items() if e.is_alive(now)}
+            for key in list(self._leases):
+                self._alive_leases(key, now)
             self._next_purge_at = now + self._purge_interval_seconds
         return now
 
@@ -138,8 +142,39 @@ class MemoryStore:
             return None
         return entry.expires_at - now
 
+    def _alive_leases(self, key: tuple[str, str], now: float) -> dict[str, float]:
+        verify_kind(key[0])
+        leases = self._leases.get(key, {})
+        for member in [m for m, deadline in leases.items() if deadline <= now]:
+            del leases[member]
+        if not leases:
+            self._leases.pop(key, None)
+        return leases
+
+    async def lease_add(
+        self, kind: str, key: str, member: str, *, ttl_seconds: float, limit: int = 0
+    ) -> bool:
+        verify_ttl(ttl_seconds)
+        now = self._now()
+        leases = self._alive_leases((kind, key), now)
+        if limit > 0 and member not in leases and len(leases) >= limit:
+            return False
+        leases[member] = now + ttl_seconds
+        self._leases[(kind, key)] = leases
+        return True
+
+    async def lease_remove(self, kind: str, key: str, member: str) -> None:
+        leases = self._alive_leases((kind, key), self._now())
+        leases.pop(member, None)
+        if not leases:
+            self._leases.pop((kind, key), None)
+
+    async def lease_count(self, kind: str, key: str) -> int:
+        return len(self._alive_leases((kind, key), self._now()))
+
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
         self._entries.clear()
+        self._leases.clear()

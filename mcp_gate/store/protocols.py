@@ -11,15 +11,21 @@ Semantics every implementation keeps (tests/contracts/test_store_contract.py hol
   kinds names two entries.
 - `ttl_seconds` is how long an entry lives from the write; `None` means no expiry. An entry
   is gone once its time is up, for every operation.
-- `put_new`, `take`, `delete_if_equal`, `incr` and `take_token` are atomic across every
-  process sharing the store: of 50 concurrent `take`s of one key, exactly one gets the value.
+- `put_new`, `take`, `delete_if_equal`, `incr`, `take_token` and `lease_add` are atomic
+  across every process sharing the store: of 50 concurrent `take`s of one key, exactly one
+  gets the value.
+- A lease set (`lease_*`) is one entry holding members, each alive until its own deadline;
+  the entry lives as long as its longest lease. Deadlines are on the store's clock (Redis:
+  the server's `TIME`), so replicas whose clocks differ still agree on who is alive.
 - When the backend cannot be reached, every method raises `StorageUnavailableError` (never
   a driver exception), and the store recovers by itself once the backend is back.
 
 # policy: no sets or secondary indexes. "Revoke everything of a grant / token family" is
 # done by the owner keeping one family record (the grant) that each member record names;
 # a member whose family record is gone is invalid, so deleting the grant revokes codes,
-# access and refresh tokens at once. Members then expire on their own TTLs.
+# access and refresh tokens at once. Members then expire on their own TTLs. The one
+# set-like record is the lease set, which counts what replicas hold alive (MCP sessions
+# against `maxPerUser`): a replica that dies stops renewing, and its members lapse.
 """
 
 from __future__ import annotations
@@ -128,6 +134,24 @@ class Store(Protocol):
 
     async def ttl(self, kind: str, key: str) -> float | None:
         """Seconds left before the entry expires; None when absent or without expiry."""
+        ...
+
+    async def lease_add(
+        self, kind: str, key: str, member: str, *, ttl_seconds: float, limit: int = 0
+    ) -> bool:
+        """Add `member` to the lease set, or renew it, alive for `ttl_seconds` from now.
+
+        With `limit > 0`, a member not yet in the set is added only while fewer than `limit`
+        members are alive; False when refused. Renewing a member is never refused.
+        """
+        ...
+
+    async def lease_remove(self, kind: str, key: str, member: str) -> None:
+        """Drop `member` from the lease set; absent is fine."""
+        ...
+
+    async def lease_count(self, kind: str, key: str) -> int:
+        """How many members of the lease set are alive now."""
         ...
 
     async def ping(self) -> None:

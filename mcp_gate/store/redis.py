@@ -89,6 +89,37 @@ return string.format('%.3f', wait)
 """
 
 
+# Lease sets are sorted sets: member → deadline (ms on the server's clock, so every replica
+# agrees on it). Expired members go first; the key lives as long as its longest lease.
+_SERVER_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+_LEASE_ADD = (
+    _SERVER_NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local limit = tonumber(ARGV[3])
+if limit > 0 and not redis.call('ZSCORE', KEYS[1], ARGV[1])
+    and redis.call('ZCARD', KEYS[1]) >= limit then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - now))
+return 1
+"""
+)
+
+_LEASE_COUNT = (
+    _SERVER_NOW
+    + """
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+"""
+)
+
+
 def _milliseconds(ttl_seconds: float) -> int:
     return max(1, math.ceil(ttl_seconds * 1000))
 
@@ -123,6 +154,8 @@ class RedisStore:
         self._delete_if_equal = self._redis.register_script(_DELETE_IF_EQUAL)
         self._incr_in_window = self._redis.register_script(_INCR_IN_WINDOW)
         self._take_token = self._redis.register_script(_BUCKET_TAKE)
+        self._lease_add = self._redis.register_script(_LEASE_ADD)
+        self._lease_count = self._redis.register_script(_LEASE_COUNT)
 
     @classmethod
     def from_config(cls, config: RedisConfig) -> RedisStore:
@@ -206,6 +239,25 @@ class RedisStore:
         async with self._command():
             milliseconds = await self._redis.pttl(self._key(kind, key))
         return None if milliseconds < 0 else milliseconds / 1000  # -2 absent, -1 no expiry
+
+    async def lease_add(
+        self, kind: str, key: str, member: str, *, ttl_seconds: float, limit: int = 0
+    ) -> bool:
+        verify_ttl(ttl_seconds)
+        async with self._command():
+            added = await self._lease_add(
+                keys=[self._key(kind, key)], args=[member, _milliseconds(ttl_seconds), limit]
+            )
+        return bool(added)
+
+    async def lease_remove(self, kind: str, key: str, member: str) -> None:
+        async with self._command():
+            await self._redis.zrem(self._key(kind, key), member)
+
+    async def lease_count(self, kind: str, key: str) -> int:
+        async with self._command():
+            count = await self._lease_count(keys=[self._key(kind, key)], args=[])
+        return int(count)
 
     async def ping(self) -> None:
         async with self._command():

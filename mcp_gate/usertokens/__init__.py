@@ -1,4 +1,5 @@
-"""Each user's own credentials for servers (DESIGN §3 `$userToken`, §4 State and secrets).
+"""Each user's own credentials for servers (docs/config.md `$userToken`,
+`userAuthentication`; sealed at rest, docs/THREAT_MODEL.md).
 
 - `store.py`: the sealed records, a pasted token or a service connection, per (user, server);
 - `validation.py`: what a pasted token must look like;

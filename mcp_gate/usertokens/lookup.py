@@ -4,7 +4,8 @@ Owns which servers need a user token (`requiresUserToken`, or a `$userToken` tem
 `url`, `headers`, `env` or `args`), where the token comes from (the pasted token, or the
 access token of the user's service connection, refreshed when due), and the words a user
 reads when there is none: each says what to do and, when it is the user's to fix, gives
-the full `/my/tokens` URL (DESIGN §4: the error carries the URL for the user to follow).
+the full `/my/tokens` URL (docs/config.md `userAuthentication`: the
+error carries the URL for the user to follow).
 Knows nothing of HTTP or JSON-RPC.
 """
 

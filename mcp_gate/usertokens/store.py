@@ -6,7 +6,7 @@ Owns two store kinds, their keys and their sealing:
   (`userAuthentication: oauth`): access token, refresh token, expiry.
 Both are JSON sealed with AES-256-GCM (crypto/aead.py); the associated data names the
 kind, the user and the server, so a sealed value copied under another user's (or server's)
-key does not open (DESIGN §4 State and secrets). A record that does not open (tampered,
+key does not open (docs/THREAT_MODEL.md, Assets). A record that does not open (tampered,
 moved, or sealed under a key no longer configured) reads as absent: the user sets it again.
 Keys are digests of (user, server), so the store's key list names nobody.
 Knows nothing of HTTP or OAuth; never logs a value, and the reprs hide them.

@@ -1,11 +1,11 @@
-"""CORS for browser MCP clients (reference §3.5), on the routes they call from a page.
+"""CORS (Fetch §CORS protocol) for browser MCP clients, on the routes they call from a page.
 
 - Discovery documents are public: any origin may read them.
 - /register, /token, /revoke and the MCP routes answer only `allowedOrigins` (and the
   gate's own origin); the MCP routes also refuse other origins outright (mcp_handlers).
 - Preflights are answered here, before routing, with the MCP request headers allowed and
   `WWW-Authenticate`, `Mcp-Session-Id`, `MCP-Protocol-Version` exposed, so a browser client
-  can read the 401 challenge (reference §5 pitfall 10). No credentials mode: tokens travel
+  can read the 401 challenge (the Inspector's web UI needs it). No credentials mode: tokens travel
   in `Authorization`, never in cookies.
 """
 

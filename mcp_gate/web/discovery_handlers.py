@@ -3,7 +3,8 @@ JWK Set (RFC 7517 §5) of the identity JWTs backends receive.
 
 Served at the origin's root `/.well-known/…` whatever the path of `baseURL` (RFC 8414 §3,
 RFC 9728 §3: the well-known segment goes between host and path). Answered with 200 or
-404 only, never a redirect (reference §2.4 item 21: a redirect stops Python discovery).
+404 only, never a redirect (the Python SDK client stops discovery at a 3xx
+or a 5xx).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ async def authorization_server(request: web.Request) -> web.Response:
 
 async def protected_resource(request: web.Request) -> web.Response:
     """`/.well-known/oauth-protected-resource/<base path>/<name>[/mcp|/sse]`, and the root
-    document when the gate has exactly one server (reference §2.2 item 9)."""
+    document when the gate has exactly one server (it can describe one resource only;
+    MCP 2025-11-25 authorization §Protected Resource Metadata Discovery Requirements)."""
     auth = request.app[AUTH]
     suffix = request.match_info.get("resource_path", "")
     if suffix:

@@ -6,9 +6,11 @@ or an allowed one (MCP transports §Security Warning: servers MUST validate Orig
 the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
 RFC 9728 challenge), and at most one `Mcp-Session-Id` may come (only the first would be
 checked for ownership), and the principal must be within `proxy.limits.perUser` (429 with
-`Retry-After`: web/limits.py). What passes is put on the request: the server's fronts
-(`SERVER_FRONTS`) and the principal (`PRINCIPAL`), which the handlers and the access log
-read. Other routes pass through untouched.
+`Retry-After`: web/limits.py). A request relayed by another replica
+(web/session_relay.py) was authenticated there: its verified principal stands in for the
+bearer check. What passes is put on the request: the server's fronts (`SERVER_FRONTS`)
+and the principal (`PRINCIPAL`), which the handlers and the access log read. Other routes
+pass through untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mcp_gate.appkeys import AUTHENTICATOR, CONFIG, FRONTS, PRINCIPAL, SERVER_FRONTS, SERVER_NAME
+from mcp_gate.appkeys import (
+    AUTHENTICATOR,
+    CONFIG,
+    FRONTS,
+    HOP_PRINCIPAL,
+    PRINCIPAL,
+    SERVER_FRONTS,
+    SERVER_NAME,
+)
 from mcp_gate.jsonrpc import INVALID_REQUEST
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.responses import jsonrpc_error
@@ -47,13 +57,23 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     request[SERVER_NAME] = name
     if not _origin_allowed(request):
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: origin not allowed")
-    try:
-        principal = await request.app[AUTHENTICATOR].authenticate(request, fronts.backend.config)
-    except Unauthorized as exc:
-        return exc.to_response()
+    hop_principal = request.get(HOP_PRINCIPAL)
+    if hop_principal is not None:
+        # Authenticated by the replica the client reached (web/session_relay.py).
+        principal = hop_principal
+    else:
+        try:
+            principal = await request.app[AUTHENTICATOR].authenticate(
+                request, fronts.backend.config
+            )
+        except Unauthorized as exc:
+            return exc.to_response()
     if len(request.headers.getall(SESSION_HEADER, ())) > 1:
         return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
-    over_limit = await principal_over_limit(request, principal)
+    # A relayed request was counted at the replica the client reached.
+    over_limit = (
+        None if hop_principal is not None else await principal_over_limit(request, principal)
+    )
     if over_limit is not None:
         return over_limit
     request[SERVER_FRONTS] = fronts

@@ -23,7 +23,7 @@ from mcp_gate.jsonrpc import (
     progress_token_of,
 )
 from mcp_gate.proxy.call import McpCall
-from mcp_gate.proxy.mcp_sessions import SessionLimitError
+from mcp_gate.proxy.mcp_sessions import NotTakingSessionsError, SessionLimitError
 from mcp_gate.proxy.responses import body_too_large, jsonrpc_error, parse_error
 
 
@@ -61,7 +61,12 @@ async def _call(request: web.Request, *, with_body: bool) -> McpCall | web.Respo
     return McpCall(request, principal, credential, body, messages, is_batch)
 
 
-def _too_many_sessions(exc: SessionLimitError) -> web.Response:
+def _too_many_sessions(exc: SessionLimitError | NotTakingSessionsError) -> web.Response:
+    if isinstance(exc, NotTakingSessionsError):
+        # A stopping replica: the client's retry reaches another one (docs/deploy.md).
+        response = jsonrpc_error(503, INVALID_REQUEST, str(exc))
+        response.headers["Retry-After"] = "0"
+        return response
     return jsonrpc_error(429, INVALID_REQUEST, str(exc))
 
 
@@ -77,7 +82,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
         if request.method == "GET":
             return await front.get(call)
         return await front.delete(call)
-    except SessionLimitError as exc:
+    except (SessionLimitError, NotTakingSessionsError) as exc:
         return _too_many_sessions(exc)
 
 
@@ -88,7 +93,7 @@ async def handle_sse(request: web.Request) -> web.StreamResponse:
         return call
     try:
         return await request[SERVER_FRONTS].legacy.open_stream(call)
-    except SessionLimitError as exc:
+    except (SessionLimitError, NotTakingSessionsError) as exc:
         return _too_many_sessions(exc)
 
 

@@ -105,7 +105,8 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException:
         raise
     except BackendError as exc:
-        # reference §3.3: a backend failure is a plain 502/504, never a JSON-RPC body.
+        # A backend failure is a plain 502/504, never a JSON-RPC body: clients read JSON-RPC
+        # error bodies to choose a protocol era (MCP 2026-07-28 transports; docs/deploy.md).
         log.warning("backend_failed", server=exc.server, reason=exc.reason, status=exc.status)
         request.app[METRICS].count_backend_error(exc.server, exc.status)
         title = "Bad Gateway" if exc.status == 502 else "Gateway Timeout"

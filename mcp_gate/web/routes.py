@@ -1,4 +1,4 @@
-"""Every path the gate serves, once (DESIGN §2).
+"""Every path the gate serves, once (docs/routes.md).
 
 Everything lives under the path of `baseURL`, except the discovery documents, which RFC
 8414 §3 and RFC 9728 §3 place at the origin's root `/.well-known/…` whatever the path.

@@ -1,6 +1,6 @@
 """Identity for backends on the request path: who the backend is told the caller is.
 
-DESIGN-level rule (MCP security best practices §Token Passthrough: a backend never gets
+The rule (MCP security best practices §Token Passthrough: a backend never gets
 the gate's token): what a backend learns of the caller is what its `identity` config
 gives it, rendered per request (headers, remote servers) or at child start (env, stdio),
 for the caller of that very request; headers a client sends under those names never

@@ -32,7 +32,7 @@ def _with_auth(**auth: object) -> dict:
 
 
 def test_unknown_key_suggests_the_close_one() -> None:
-    """DESIGN §3: `mcpServers.notion.headerz: unknown key; did you mean headers?`."""
+    """docs/config.md, Errors: `mcpServers.notion.headerz: unknown key; did you mean headers?`."""
     document = _with_server(
         "notion", {"transportType": "sse", "url": "https://n.example.test/sse", "headerz": {}}
     )
@@ -324,7 +324,8 @@ def test_domains_are_normalized_and_origins_checked() -> None:
     ],
 )
 def test_server_name_errors(name: str, problem: str) -> None:
-    """DESIGN §2: names are URL-path safe and never shadow one of the gate's routes."""
+    """docs/config.md `mcpServers.<name>`, docs/routes.md: names are URL-path safe and never shadow
+    one of the gate's routes."""
     document = _with_server(name, {"transportType": "stdio", "command": "x"})
     assert problems_of(document) == [f"mcpServers.{name}: {problem}"]
 

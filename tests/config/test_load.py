@@ -22,7 +22,7 @@ WriteConfig = Callable[..., Path]
 
 
 def test_design_example_loads_with_every_section() -> None:
-    """DESIGN §3: the documented example loads, with its values typed."""
+    """docs/config.md: the documented example loads, with its values typed."""
     config = load_config(EXAMPLES / "design.yaml", EXAMPLE_ENVIRON)
     proxy = config.proxy
     assert proxy.base_url == "https://mcp.example.com"

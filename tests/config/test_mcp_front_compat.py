@@ -43,7 +43,8 @@ def _document(auth: dict | None = None, **server: object) -> dict:
 
 
 def test_mcp_front_config_json_loads_unchanged() -> None:
-    """DESIGN §3: an mcp-front config.json using only features we have loads as is."""
+    """docs/config.md, mcp-front compatibility: an mcp-front config.json using only features we have
+    loads as is."""
     config = load_config(EXAMPLES / "mcp-front.json", EXAMPLE_ENVIRON)
     assert config.proxy.base_url == BASE_URL
     assert (config.proxy.host, config.proxy.port) == ("0.0.0.0", 8080)
@@ -89,7 +90,8 @@ def test_harmless_mcp_front_keys_are_accepted() -> None:
 
 @pytest.mark.parametrize("storage_key", ["firestoreDatabase", "firestoreCollection"])
 def test_firestore_keys_say_to_use_redis(storage_key: str) -> None:
-    """DESIGN §3: Firestore is not here; the error says to use storage: redis."""
+    """docs/config.md, mcp-front compatibility: Firestore is not here; the error says to use
+    storage: redis."""
     assert problems_of(_document(_mcp_front_auth(**{storage_key: "(default)"}))) == [
         f"proxy.auth.{storage_key}: mcp-gate has no Firestore storage; "
         "use storage: redis with redis.url"
@@ -97,7 +99,8 @@ def test_firestore_keys_say_to_use_redis(storage_key: str) -> None:
 
 
 def test_firestore_storage_says_to_use_redis() -> None:
-    """DESIGN §3: `storage: firestore` gets a clear error naming the alternative."""
+    """docs/config.md, mcp-front compatibility: `storage: firestore` gets a clear error naming the
+    alternative."""
     assert problems_of(_document(_mcp_front_auth(storage="firestore"))) == [
         "proxy.auth.storage: mcp-gate has no Firestore storage; use storage: redis with redis.url"
     ]
@@ -135,7 +138,8 @@ def test_redirect_uri_other_than_ours_is_an_error() -> None:
 
 
 def test_issuer_other_than_base_url_is_an_error() -> None:
-    """Policy: the issuer is baseURL's origin (DESIGN §1); a different `issuer` is an error."""
+    """Policy: the issuer is baseURL's origin (docs/config.md `baseURL`); a different `issuer` is an
+    error."""
     document = _document(_mcp_front_auth(issuer="https://elsewhere.acme.test"))
     assert problems_of(document) == [
         f"proxy.auth.issuer: mcp-gate derives the issuer from baseURL ({BASE_URL}); "

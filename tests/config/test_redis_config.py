@@ -29,8 +29,8 @@ def _redis(redis: object, environ: dict[str, str] | None = None) -> RedisConfig:
 
 
 def test_sentinel_keys_are_read() -> None:
-    """DESIGN §6: `sentinels` (host:port, 26379 when left out) and `masterName`, with the
-    primary's ACL login, the sentinels' own password, a database and TLS."""
+    """docs/redis.md, Sentinel: `sentinels` (host:port, 26379 when left out) and `masterName`, with
+    the primary's ACL login, the sentinels' own password, a database and TLS."""
     redis = _redis({
         "sentinels": ["10.0.0.1:26380", "sentinel-1", "[fd00::1]:26379"],
         "masterName": "mymaster", "db": 2, "username": "gate",
@@ -56,7 +56,7 @@ def test_sentinels_may_come_from_one_environment_variable() -> None:
 
 
 def test_cluster_url_with_acl_and_tls_is_read() -> None:
-    """DESIGN §6: `cluster: true` with the configuration endpoint as `url`; TLS from
+    """docs/redis.md, Cluster: `cluster: true` with the configuration endpoint as `url`; TLS from
     `rediss://`, verified against `tls.caFile`."""
     redis = _redis({
         "url": "rediss://clustercfg.gate.cache.amazonaws.com:6379", "cluster": True,
@@ -120,7 +120,7 @@ def test_rediss_url_alone_means_tls_with_the_system_trust_store() -> None:
     ],
 )  # fmt: skip
 def test_misused_redis_keys_are_reported_with_their_path(redis: dict, problems: list) -> None:
-    """DESIGN §3: every problem with its key path and what to do."""
+    """docs/config.md, Errors: every problem with its key path and what to do."""
     assert problems_of(_document(redis), ENVIRON) == [f"proxy.auth.{p}" for p in problems]
 
 

@@ -22,7 +22,7 @@ def _example(name: str) -> GateConfig:
 
 @pytest.mark.parametrize("name", ["design.yaml", "design-identity.yaml", "mcp-front.json"])
 def test_render_shows_no_secret_value(name: str) -> None:
-    """DESIGN §3: check-config prints the effective config with every secret as ***."""
+    """docs/config.md: check-config prints the effective config with every secret as ***."""
     text = render_effective_config(_example(name))
     assert "'***'" in text
     for variable in ("GOOGLE_CLIENT_SECRET", "REDIS_URL", "MCP_GATE_JWT_SECRET", "CI_TOKEN",

@@ -36,7 +36,8 @@ def _clients(document: dict, environ: dict[str, str] | None = None) -> tuple[Sta
 
 
 def test_public_and_confidential_clients_load() -> None:
-    """Reference §2.5 item 29: a public client (no secret) and one with a secret from $env."""
+    """MCP 2025-11-25 authorization §Preregistration: a public client (no secret) and one with a
+    secret from $env."""
     confidential = {
         "clientId": "team-tool.v2",
         "clientName": "Team tool",
@@ -109,7 +110,7 @@ def test_no_clients_key_means_no_static_clients() -> None:
     ],
 )  # fmt: skip
 def test_each_bad_value_is_reported_with_its_path(changes: dict, problems: list[str]) -> None:
-    """Every problem of an entry carries its key path (DESIGN §3 config errors)."""
+    """Every problem of an entry carries its key path (docs/config.md, Errors)."""
     entry = {key: value for key, value in {**VSCODE, **changes}.items() if value is not None}
     prefix = "proxy.auth.clients[0]."
     assert problems_of(_with_clients(entry)) == [prefix + problem for problem in problems]
@@ -125,7 +126,8 @@ def test_each_bad_value_is_reported_with_its_path(changes: dict, problems: list[
     ],
 )
 def test_url_shaped_client_id_is_refused(client_id: str) -> None:
-    """Reference §2.5 items 24-25: URL client ids are CIMD documents, fetched, not configured."""
+    """MCP 2025-11-25 authorization §Client ID Metadata Documents: URL client ids are CIMD
+    documents, fetched, not configured."""
     assert problems_of(_with_clients({**VSCODE, "clientId": client_id})) == [
         "proxy.auth.clients[0].clientId: must not be a URL: URL client ids are Client ID "
         "Metadata Documents, which the gate fetches itself; pick a plain id like vscode"
@@ -173,7 +175,7 @@ def test_any_value_anywhere_in_an_entry_gives_config_errors_only() -> None:
 
 
 def test_client_secret_is_redacted_in_render_and_never_in_messages() -> None:
-    """DESIGN §3: check-config shows every secret as ***; errors never quote one."""
+    """docs/config.md, Values: check-config shows every secret as ***; errors never quote one."""
     confidential = {**VSCODE, "clientSecret": SECRET}
     text = render_effective_config(parse_config(_with_clients(confidential), {}))
     assert SECRET not in text

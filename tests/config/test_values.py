@@ -25,7 +25,7 @@ def _remote(**server: object) -> dict:
 
 
 def test_env_reference_is_read_at_load() -> None:
-    """DESIGN §3: `{$env: VAR}` is replaced by the variable's value."""
+    """docs/config.md, Values: `{$env: VAR}` is replaced by the variable's value."""
     document = minimal_document()
     document["proxy"]["baseURL"] = {"$env": "PUBLIC_URL"}
     config = parse_config(document, {"PUBLIC_URL": "https://gate.example.test"})
@@ -33,7 +33,8 @@ def test_env_reference_is_read_at_load() -> None:
 
 
 def test_env_reference_to_missing_variable_names_it_and_the_key() -> None:
-    """DESIGN §3: a missing variable is an error naming the variable and the key path."""
+    """docs/config.md, Values: a missing variable is an error naming the variable and the key
+    path."""
     document = minimal_document()
     document["mcpServers"]["time"]["command"] = {"$env": "TIME_COMMAND"}
     assert problems_of(document) == [
@@ -59,7 +60,7 @@ def test_env_reference_value_is_not_expanded_again() -> None:
 
 
 def test_dollar_brace_variable_is_expanded_inside_a_string() -> None:
-    """DESIGN §3: `${VAR}` inside any string is expanded."""
+    """docs/config.md, Values: `${VAR}` inside any string is expanded."""
     document = minimal_document()
     document["proxy"]["baseURL"] = "https://${HOST}:${PORT}/gate"
     config = parse_config(document, {"HOST": "gate.example.test", "PORT": "8443"})
@@ -67,7 +68,7 @@ def test_dollar_brace_variable_is_expanded_inside_a_string() -> None:
 
 
 def test_dollar_brace_missing_variable_names_it_and_the_key() -> None:
-    """DESIGN §3: a missing `${VAR}` is an error with its key path."""
+    """docs/config.md, Values: a missing `${VAR}` is an error with its key path."""
     document = minimal_document()
     document["mcpServers"]["time"]["args"] = ["--zone", "${ZONE}"]
     assert problems_of(document) == [
@@ -76,7 +77,7 @@ def test_dollar_brace_missing_variable_names_it_and_the_key() -> None:
 
 
 def test_double_dollar_is_a_literal_dollar() -> None:
-    """DESIGN §3: `$$` escapes a dollar, so `$${X}` is the text `${X}`."""
+    """docs/config.md, Values: `$$` escapes a dollar, so `$${X}` is the text `${X}`."""
     document = minimal_document()
     document["mcpServers"]["time"]["args"] = ["$${NOT_A_VAR}", "cost: 5$$", "$$$$"]
     config = parse_config(document, {})
@@ -102,7 +103,8 @@ def test_malformed_dollar_brace_is_an_error(text: str) -> None:
 
 
 def test_user_token_templates_are_allowed_in_url_headers_args_env() -> None:
-    """DESIGN §3: `{$userToken: ...}` in url and headers (remote), args and env (stdio)."""
+    """docs/config.md, Values: `{$userToken: ...}` in url and headers (remote), args and env
+    (stdio)."""
     template = {"$userToken": "Bearer {{token}}"}
     user_auth = {"type": "manual", "displayName": "API"}
     remote = _remote(
@@ -155,7 +157,8 @@ def test_user_token_template_expands_dollar_brace() -> None:
     ],
 )
 def test_duration_text_is_read_as_seconds(text: str, seconds: float) -> None:
-    """DESIGN §3: durations `30s`, `5m`, `1h`, `720h`, Go-style compounds, or plain seconds."""
+    """docs/config.md, Values: durations `30s`, `5m`, `1h`, `720h`, Go-style compounds, or plain
+    seconds."""
     assert parse_duration(text) == pytest.approx(seconds)
 
 
@@ -189,7 +192,7 @@ def test_plain_number_durations_are_seconds() -> None:
     [("4MiB", 4 << 20), ("512KiB", 512 << 10), ("1MB", 10**6), ("2GiB", 2 << 30), ("100", 100)],
 )
 def test_size_text_is_read_as_bytes(text: str, size: int) -> None:
-    """DESIGN §3: sizes like `4MiB`; decimal and binary units, or plain bytes."""
+    """docs/config.md, Values: sizes like `4MiB`; decimal and binary units, or plain bytes."""
     assert parse_size(text) == size
 
 
@@ -231,7 +234,8 @@ def test_formatted_size_reads_back_exactly(size: int) -> None:
     ],
 )
 def test_encryption_key_forms_are_accepted_and_kept_as_given(given: str, key_bytes: bytes) -> None:
-    """DESIGN §3: 32 bytes as base64 (standard or urlsafe, padding optional) or 32 characters."""
+    """docs/config.md, Values: 32 bytes as base64 (standard or urlsafe, padding optional) or 32
+    characters."""
     document = minimal_document()
     document["proxy"]["auth"] = {**google_auth(), "encryptionKey": given}
     (key,) = parse_config(document, {}).proxy.auth.encryption_keys  # type: ignore[union-attr]

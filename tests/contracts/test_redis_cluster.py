@@ -64,8 +64,8 @@ def _key_on(owners: dict[int, int], node: RedisServer, prefix: str, kind: str) -
 async def test_a_stopped_primary_fails_its_slots_and_readiness_until_it_returns(
     private_redis_cluster: RedisClusterSetup, redis_key_prefix: str
 ) -> None:
-    """Policy (DESIGN §5): a primary down fails closed (503) for its slots and for /ready,
-    the other shards keep working, and the same store works again once it returns."""
+    """Policy (docs/redis.md, When Redis fails): a primary down fails closed (503) for its slots and
+    for /ready, the other shards keep working, and the same store works again once it returns."""
     cluster = private_redis_cluster
     owners = await _slot_owners(cluster)
     down, up = cluster.nodes[0], cluster.nodes[1]

@@ -29,7 +29,8 @@ from tests.fixtures.redis_server import until_served
 async def test_store_finds_the_primary_through_the_sentinels(
     redis_sentinel: RedisSentinelSetup, redis_key_prefix: str
 ) -> None:
-    """Policy (DESIGN §6): with `sentinels` and `masterName`, writes go to the primary."""
+    """Policy (docs/redis.md, Sentinel): with `sentinels` and `masterName`, writes go to the
+    primary."""
     store = RedisStore(redis_sentinel.store_config(redis_key_prefix))
     await store.put("grant", "g", b"on the primary")
     admin = redis_sentinel.admin_client()
@@ -55,8 +56,8 @@ async def test_db_selects_the_primarys_database(
 async def test_store_follows_a_failover_without_a_restart(
     private_redis_sentinel: RedisSentinelSetup, redis_key_prefix: str
 ) -> None:
-    """Policy (DESIGN §5, §6): the primary killed, the same store fails closed (503) until
-    the sentinels promote the replica, then works there with what was written before."""
+    """Policy (docs/redis.md, When Redis fails): the primary killed, the same store fails closed
+    (503) until the sentinels promote the replica, then works there with what was written before."""
     setup = private_redis_sentinel
     store = RedisStore(setup.store_config(redis_key_prefix))
     await store.put("grant", "g", b"written before")

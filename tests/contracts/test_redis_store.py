@@ -179,7 +179,8 @@ CALLS: dict[str, Callable[[RedisStore], Awaitable[object]]] = {
 async def test_redis_down_fails_every_method_quickly_with_storage_unavailable(
     private_redis_server: RedisServer, private_store: RedisStore, method: str
 ) -> None:
-    """Policy (DESIGN.md §5): Redis down fails closed, fast, as StorageUnavailableError."""
+    """Policy (docs/redis.md, When Redis fails): Redis down fails closed, fast, as
+    StorageUnavailableError."""
     await private_store.ping()  # a pooled connection exists, and now goes stale
     private_redis_server.stop()
     started = time.monotonic()
@@ -192,7 +193,8 @@ async def test_redis_down_fails_every_method_quickly_with_storage_unavailable(
 async def test_store_works_again_by_itself_when_redis_returns(
     private_redis_server: RedisServer, private_store: RedisStore
 ) -> None:
-    """Policy (DESIGN.md §5): service resumes when Redis returns, with the same store object."""
+    """Policy (docs/redis.md, When Redis fails): service resumes when Redis returns, with the same
+    store object."""
     await private_store.incr("rate", "r", ttl_seconds=60)
     private_redis_server.stop()
     with pytest.raises(StorageUnavailableError):

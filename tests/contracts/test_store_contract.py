@@ -6,7 +6,8 @@ TLS where the gate logs in as an ACL user with only the rights docs/redis.md lis
 primary with a replica behind three Sentinels; a Redis Cluster of three primaries.
 Time never passes by sleeping: the memory store's clock is advanced, and on Redis every
 TTL under the test's key prefix is shortened by the same amount (PEXPIRE; a TTL that
-reaches zero deletes the key, exactly as Redis expiry does).
+reaches zero deletes the key, exactly as Redis expiry does), and the deadlines a lease set
+keeps as sorted-set scores (docs/redis.md) move back by it too.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ REDIS_DEPLOYMENTS = {
 
 async def _shorten_redis_ttls(raw: Redis | RedisCluster, prefix: str, seconds: float) -> None:
     async for key in raw.scan_iter(match=f"{prefix}*"):  # every node's keys, in a cluster
+        if await raw.type(key) == b"zset":
+            leases = await raw.zrange(key, 0, -1, withscores=True)
+            await raw.zadd(key, {m: score - seconds * 1000 for m, score in leases})
         remaining_ms = await raw.pttl(key)
         if remaining_ms > 0:
             await raw.pexpire(key, remaining_ms - round(seconds * 1000))  # <= 0 deletes
@@ -327,3 +331,56 @@ async def test_concurrent_take_token_hands_out_exactly_capacity(store: Store) ->
 async def test_ping_answers_when_the_store_is_up(store: Store) -> None:
     """Contract: ping returns quietly when the store works (readiness)."""
     await store.ping()
+
+
+async def test_lease_add_counts_each_member_once(store: Store) -> None:
+    """Contract: a lease set holds distinct members; renewing one does not add another."""
+    assert await store.lease_add("quota", "u", "s1", ttl_seconds=30)
+    assert await store.lease_add("quota", "u", "s2", ttl_seconds=30)
+    assert await store.lease_add("quota", "u", "s1", ttl_seconds=30)
+    assert await store.lease_count("quota", "u") == 2
+    assert await store.lease_count("quota", "nobody") == 0
+
+
+async def test_lease_add_refuses_a_new_member_at_the_limit(store: Store) -> None:
+    """Contract: with a limit, a new member waits for a free place; a renewal never does."""
+    for member in ("s1", "s2"):
+        assert await store.lease_add("quota", "u", member, ttl_seconds=30, limit=2)
+    assert await store.lease_add("quota", "u", "s3", ttl_seconds=30, limit=2) is False
+    assert await store.lease_add("quota", "u", "s2", ttl_seconds=30, limit=2) is True
+    await store.lease_remove("quota", "u", "s1")
+    assert await store.lease_add("quota", "u", "s3", ttl_seconds=30, limit=2) is True
+    assert await store.lease_count("quota", "u") == 2
+
+
+async def test_concurrent_lease_adds_never_overshoot_the_limit(store: Store) -> None:
+    """Contract: lease_add with a limit is atomic; 50 concurrent adds, limit 5, 5 win."""
+    results = await asyncio.gather(
+        *(
+            store.lease_add("quota", "u", f"s{i}", ttl_seconds=30, limit=5)
+            for i in range(CONCURRENT_CALLS)
+        )
+    )
+    assert results.count(True) == 5
+    assert await store.lease_count("quota", "u") == 5
+
+
+async def test_a_lease_not_renewed_lapses_alone(subject: StoreUnderTest) -> None:
+    """Contract: each member lives until its own deadline (a dead replica's sessions lapse)."""
+    store = subject.store
+    await store.lease_add("quota", "u", "short", ttl_seconds=10)
+    await store.lease_add("quota", "u", "long", ttl_seconds=100)
+    await subject.advance(20)
+    assert await store.lease_count("quota", "u") == 1
+    assert await store.lease_add("quota", "u", "next", ttl_seconds=10, limit=2)
+    await subject.advance(90)
+    assert await store.lease_count("quota", "u") == 0
+
+
+async def test_lease_remove_of_an_absent_member_is_quiet(store: Store) -> None:
+    """Contract: dropping a member twice, or from an empty set, is fine."""
+    await store.lease_add("quota", "u", "s1", ttl_seconds=30)
+    await store.lease_remove("quota", "u", "s1")
+    await store.lease_remove("quota", "u", "s1")
+    await store.lease_remove("quota", "nobody", "s1")
+    assert await store.lease_count("quota", "u") == 0

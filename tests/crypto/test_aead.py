@@ -170,12 +170,14 @@ def test_repr_shows_key_ids_not_keys() -> None:
     ],
 )
 def test_decode_key_accepts_base64_forms(text: str) -> None:
-    """Policy (DESIGN.md §3): encryptionKey is base64 of 32 bytes, padded or not, std or url."""
+    """Policy (docs/config.md `encryptionKey`): encryptionKey is base64 of 32 bytes, padded or not,
+    std or url."""
     assert decode_key(text) == NEW_KEY
 
 
 def test_decode_key_accepts_a_32_character_string() -> None:
-    """Policy (DESIGN.md §3, mcp-front compatible): a raw 32-character string is the key."""
+    """Policy (docs/config.md `encryptionKey`, mcp-front compatible): a raw 32-character string is
+    the key."""
     assert decode_key("0123456789abcdefghijklmnopqrstuv") == b"0123456789abcdefghijklmnopqrstuv"
 
 

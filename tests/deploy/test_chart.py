@@ -39,6 +39,7 @@ from tests.deploy.value_sets import (
     EXISTING_SECRET_OIDC,
     EXTERNAL_REDIS_HA,
     GATE_ENV,
+    MANAGED_CLUSTER_TLS,
     REDIS_PASSWORD,
     SENTINEL_REDIS,
     VALUE_SETS,
@@ -121,10 +122,14 @@ def test_value_set_config_passes_check_config(value_set: str, tmp_path: Path) ->
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_configmap_holds_the_config_values_unchanged(value_set: str) -> None:
-    """The config in the ConfigMap is exactly `config:` of the merged values."""
+    """The config in the ConfigMap is exactly `config:` of the merged values (and the
+    `workers` value as config.proxy.workers, when above 1)."""
     values = VALUE_SETS[value_set]
     config = yaml.safe_load(render_chart(values).one("ConfigMap")["data"]["config.yaml"])
-    assert config == merged_values(values)["config"]
+    expected = copy.deepcopy(merged_values(values)["config"])
+    if values.get("workers", 1) > 1:
+        expected["proxy"]["workers"] = values["workers"]
+    assert config == expected
 
 
 def test_default_configmap_is_the_config_of_values_yaml() -> None:
@@ -386,6 +391,15 @@ def test_notes_give_the_mcp_url_of_every_server() -> None:
 
 REFUSALS = {
     "replicas_with_memory_storage": ({"replicaCount": 2}, "replicaCount is 2"),
+    "workers_with_memory_storage": ({"workers": 2}, "workers is 2"),
+    "replicas_without_a_cluster": (
+        with_values(EXTERNAL_REDIS_HA, config={"proxy": {"cluster": None}}),
+        "config.proxy.cluster.advertiseURL does not read MCP_GATE_ADVERTISE_URL",
+    ),
+    "config_workers_beside_the_chart_value": (
+        with_values(EXTERNAL_REDIS_HA, config={"proxy": {"workers": 4}}),
+        "set workers: 4",
+    ),
     "autoscaling_with_memory_storage": ({"autoscaling": {"enabled": True}}, "storage: redis"),
     "redis_storage_without_fixed_keys": (
         with_values(
@@ -480,3 +494,37 @@ def test_chart_readme_documents_every_value() -> None:
     values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
     readme = (CHART_DIR / "README.md").read_text()
     assert [path for path in leaf_paths(values) if f"`{path}`" not in readme] == []
+
+
+def test_every_pod_advertises_its_own_ip_for_the_relay() -> None:
+    """DESIGN scale: the downward API gives each pod's IP to config.proxy.cluster."""
+    container = gate_container(render_chart(EXTERNAL_REDIS_HA))
+    env = env_of(container)
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    assert env["MCP_GATE_ADVERTISE_URL"]["value"] == "http://$(POD_IP):8081"
+    names = [e["name"] for e in container["env"]]
+    assert names.index("POD_IP") < names.index("MCP_GATE_ADVERTISE_URL")  # $(POD_IP) expands
+    assert {"name": "internal", "containerPort": 8081, "protocol": "TCP"} in container["ports"]
+
+
+def test_network_policy_admits_gate_to_gate_traffic_on_the_internal_ports_only() -> None:
+    """Only the gate's own pods reach the internal listener, on every worker's port."""
+    rendered = render_chart(with_values(EXTERNAL_REDIS_HA, workers=3))
+    gate_labels = rendered.one("Deployment")["spec"]["selector"]["matchLabels"]
+    rules = rendered.one("NetworkPolicy", "gate-mcp-gate")["spec"]["ingress"]
+    internal = [r for r in rules if r["ports"][0]["port"] == 8081]
+    assert internal == [
+        {
+            "from": [{"podSelector": {"matchLabels": gate_labels}}],
+            "ports": [{"port": 8081, "endPort": 8083, "protocol": "TCP"}],
+        }
+    ]
+
+
+def test_workers_value_sets_config_and_opens_a_port_per_worker() -> None:
+    """`workers: 2`: config.proxy.workers is 2, and worker 1's internal port is declared."""
+    rendered = render_chart(MANAGED_CLUSTER_TLS)
+    config = yaml.safe_load(rendered.one("ConfigMap", "gate-mcp-gate")["data"]["config.yaml"])
+    assert config["proxy"]["workers"] == 2
+    ports = {p["name"]: p["containerPort"] for p in gate_container(rendered)["ports"]}
+    assert (ports["internal"], ports["internal-1"]) == (8081, 8082)

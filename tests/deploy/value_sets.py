@@ -20,7 +20,11 @@ GATE_ENV = {
     "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
     "REDIS_PASSWORD": REDIS_PASSWORD,
     "OIDC_CLIENT_SECRET": "test-oidc-client-secret",
+    "MCP_GATE_ADVERTISE_URL": "http://10.1.2.3:8081",
 }
+
+# Several replicas relay each other's MCP sessions; the chart sets the variable.
+CLUSTER = {"advertiseURL": {"$env": "MCP_GATE_ADVERTISE_URL"}}
 
 REDIS_AUTH = {
     "storage": "redis",
@@ -42,6 +46,7 @@ EXTERNAL_REDIS_HA: dict[str, Any] = {
     "config": {
         "proxy": {
             "baseURL": "https://mcp.acme.test",
+            "cluster": CLUSTER,
             "auth": {**REDIS_AUTH, "allowedDomains": ["acme.test"]},
         },
         "mcpServers": {
@@ -71,7 +76,11 @@ EXTERNAL_REDIS_HA: dict[str, Any] = {
 BUNDLED_REDIS_AUTOSCALED: dict[str, Any] = {
     "autoscaling": {"enabled": True, "targetMemoryUtilizationPercentage": 80},
     "config": {
-        "proxy": {"baseURL": "https://tools.acme.test/mcp-gate/", "auth": REDIS_AUTH},
+        "proxy": {
+            "baseURL": "https://tools.acme.test/mcp-gate/",
+            "cluster": CLUSTER,
+            "auth": REDIS_AUTH,
+        },
     },
     "secrets": CHART_SECRETS,
     "redis": {"enabled": True, "persistence": {"storageClass": "fast-ssd", "size": "5Gi"}},
@@ -86,6 +95,7 @@ EXISTING_SECRET_OIDC: dict[str, Any] = {
     "config": {
         "proxy": {
             "baseURL": "https://gate.acme.test",
+            "cluster": CLUSTER,
             "auth": {
                 **REDIS_AUTH,
                 "idp": {
@@ -113,6 +123,7 @@ SENTINEL_REDIS: dict[str, Any] = {
     "replicaCount": 2,
     "config": {
         "proxy": {
+            "cluster": CLUSTER,
             "auth": {
                 **REDIS_AUTH,
                 "redis": {
@@ -127,11 +138,14 @@ SENTINEL_REDIS: dict[str, Any] = {
     "secrets": CHART_SECRETS,
 }
 
-# Three replicas on ElastiCache in cluster mode: TLS, an RBAC user, the CA from a Secret.
+# Three replicas of two workers each on ElastiCache in cluster mode: TLS, an RBAC user,
+# the CA from a Secret.
 MANAGED_CLUSTER_TLS: dict[str, Any] = {
     "replicaCount": 3,
+    "workers": 2,
     "config": {
         "proxy": {
+            "cluster": CLUSTER,
             "auth": {
                 **REDIS_AUTH,
                 "redis": {

@@ -147,7 +147,8 @@ async def test_unknown_client_stops_at_a_page(oauth_gate_factory, py_streamable_
 async def test_resource_variants_of_the_server_are_accepted(
     oauth_gate_factory, py_streamable_server, variant
 ):
-    """RFC 8707 §2, reference §5 pitfall 1: trailing slash tolerated; each front is the server."""
+    """RFC 8707 §2, MCP 2025-11-25 authorization §Canonical Server URI: trailing slash tolerated;
+    each front is the server."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         resource = gate.url(variant)
@@ -168,7 +169,8 @@ async def test_resource_in_uppercase_host_is_accepted(oauth_gate_factory, py_str
 async def test_missing_resource_with_one_server_defaults_to_it(
     oauth_gate_factory, py_streamable_server
 ):
-    """policy (reference §2.7 item 38): a legacy client without `resource` gets the only server."""
+    """policy (RFC 8707 §2 leaves it to the AS): a legacy client without `resource` gets the only
+    server."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         answer = await log_in(gate.base_url, client, resource=None)
@@ -179,7 +181,7 @@ async def test_missing_resource_with_one_server_defaults_to_it(
 async def test_missing_resource_with_two_servers_is_invalid_target(
     oauth_gate_factory, py_streamable_server
 ):
-    """policy (reference §2.7 item 38): with several servers the client must name one."""
+    """policy (RFC 8707 §2 leaves it to the AS): with several servers the client must name one."""
     async with oauth_gate_factory(_two_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         url = authorization_url(gate.base_url, client, pkce=Pkce.new(), resource=None)
@@ -226,7 +228,8 @@ async def test_redirect_uri_may_be_left_out_when_one_is_registered(
 async def test_idp_leg_has_its_own_client_state_nonce_and_pkce_and_no_resource(
     oauth_gate_factory, oidc_provider, py_streamable_server
 ):
-    """Reference §2.9 item 46: the IdP leg is the gate's own flow; `resource` stays here."""
+    """MCP security best practices §Token Passthrough: the IdP leg is the gate's own flow;
+    `resource` stays here."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         pkce = Pkce.new()
@@ -254,7 +257,8 @@ async def test_idp_leg_has_its_own_client_state_nonce_and_pkce_and_no_resource(
 async def test_missing_or_unknown_scope_and_prompt_consent_still_get_the_mcp_scope(
     oauth_gate_factory, py_streamable_server, overrides
 ):
-    """Reference §2.10 item 49 (policy): one coarse scope, granted whatever was asked."""
+    """Policy (RFC 6749 §3.3 lets the AS grant less): one coarse scope, granted whatever was
+    asked."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         pkce = Pkce.new()

@@ -1,6 +1,6 @@
 """Malformed requests to the authorization server's routes: a clear 4xx, never a 500.
 
-DESIGN §5 Reliability: bad input anywhere gets a clear 4xx, never a 500 and never a stack
+docs/deploy.md: bad input anywhere gets a clear 4xx, never a 500 and never a stack
 trace. Each case below is something a confused client, a scanner or an attacker sends.
 """
 
@@ -131,7 +131,7 @@ CASES: dict[str, tuple[str, str, dict[str, str], bytes | None]] = {
 async def test_malformed_request_gets_a_4xx_never_a_500(
     oauth_gate_factory, py_streamable_server, case
 ):
-    """DESIGN §5: bad input gets a clear 4xx, never a 500 and never a stack trace."""
+    """docs/deploy.md: bad input gets a clear 4xx, never a 500 and never a stack trace."""
     method, path, headers, body = CASES[case]
     servers = {"py": remote("py", "streamable-http", py_streamable_server.url)}
     async with oauth_gate_factory(servers) as gate:

@@ -64,7 +64,7 @@ async def test_token_of_server_a_is_refused_on_server_b(oauth_gate_factory, py_s
 
 
 async def test_token_is_used_for_a_real_tool_call(oauth_gate_factory, py_streamable_server):
-    """DESIGN §1: a gate token carries a client through to the backend's tools."""
+    """README, What it is: a gate token carries a client through to the backend's tools."""
     async with oauth_gate_factory(_two_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         tokens = await log_in(gate.base_url, client, resource=gate.url("/beta/mcp"))
@@ -182,7 +182,8 @@ async def test_tampered_token_is_refused(oauth_gate_factory, py_streamable_serve
 
 
 async def test_token_signed_with_another_key_is_refused(oauth_gate_factory, py_streamable_server):
-    """DESIGN §1: only the gate's own tokens are accepted, never one signed elsewhere."""
+    """MCP 2025-11-25 authorization §Token Handling: only the gate's own tokens are accepted, never
+    one signed elsewhere."""
     async with oauth_gate_factory(_two_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         tokens = await log_in(gate.base_url, client, resource=gate.url("/alpha/mcp"))
@@ -216,7 +217,7 @@ async def test_token_in_the_query_string_is_not_accepted(oauth_gate_factory, py_
 async def test_every_method_of_every_front_asks_for_a_token(
     oauth_gate_factory, py_streamable_server, method, path, front
 ):
-    """Reference §2.3 item 15: the challenge on POST, GET and DELETE, and the legacy routes."""
+    """RFC 6750 §3: the challenge on POST, GET and DELETE, and the legacy routes."""
     async with oauth_gate_factory(_two_servers(py_streamable_server)) as gate:
         answer = await request(method, gate.url(path), headers={"Accept": "text/event-stream"})
     assert answer.status == 401

@@ -2,7 +2,7 @@
 
 The rules themselves are unit-tested in tests/oauth/; here a registered client goes
 through a whole login. CIMD documents come from a fake fetcher (`create_app(...,
-cimd_fetcher=...)`), since tests cannot reach https hosts (reference §4.3).
+cimd_fetcher=...)`), since tests cannot reach https hosts.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _document(**fields: object) -> dict[str, object]:
 async def test_registration_answers_201_with_the_full_client_metadata(
     oauth_gate_factory, py_streamable_server
 ):
-    """RFC 7591 §3.2.1 and reference §5 pitfalls 12-13: echo every member, a concrete method."""
+    """RFC 7591 §3.2.1: echo every member, a concrete method."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         answer = await request(
             "POST",
@@ -108,7 +108,7 @@ async def test_public_client_registers_without_a_secret_and_logs_in(
 
 
 async def test_cursor_redirect_uris_register_as_a_set(oauth_gate_factory, py_streamable_server):
-    """Reference §5 pitfall 5: a private-use scheme, https and loopback together are fine."""
+    """Cursor registers a private-use, an https and a loopback URI together: all are fine."""
     uris = (
         "cursor://anysphere.cursor-mcp/oauth/callback",
         "https://www.cursor.com/agents/mcp/oauth/callback",
@@ -126,7 +126,7 @@ async def test_cursor_redirect_uris_register_as_a_set(oauth_gate_factory, py_str
 async def test_registration_with_a_dangerous_redirect_uri_is_refused(
     oauth_gate_factory, py_streamable_server
 ):
-    """RFC 7591 §3.2.2 `invalid_redirect_uri` (reference §5 pitfall 5: javascript: never)."""
+    """RFC 7591 §3.2.2 `invalid_redirect_uri` (javascript: never)."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         answer = await request(
             "POST",
@@ -148,7 +148,7 @@ async def test_registration_that_is_not_json_is_invalid_client_metadata(
 
 
 async def test_registrations_beyond_the_limit_get_429(oauth_gate_factory, py_streamable_server):
-    """Reference §5 pitfall 6: rate-limit /register."""
+    """docs/THREAT_MODEL.md, registration flooding: rate-limit /register."""
     body = {"redirect_uris": [CLIENT_REDIRECT_URI], "token_endpoint_auth_method": "none"}
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         statuses = [
@@ -219,7 +219,8 @@ async def test_cimd_client_with_a_bad_document_stops_at_a_page(
 async def test_sdk_client_uses_cimd_when_the_gate_advertises_it(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §2.5 items 23-26: with `client_id_metadata_document_supported`, no DCR at all."""
+    """MCP 2025-11-25 authorization §Client Registration Approaches: with
+    `client_id_metadata_document_supported`, no DCR at all."""
     fetcher = FixtureFetcher({CIMD_CLIENT_ID: _document()})
     browser = Browser()
     callbacks = []

@@ -152,7 +152,7 @@ async def test_consent_cookies_are_httponly_and_samesite_lax(
 async def test_second_authorization_in_the_same_browser_skips_the_consent_page(
     oauth_gate_factory, py_streamable_server
 ):
-    """DESIGN §4: approval is remembered per (user, client)."""
+    """docs/THREAT_MODEL.md, confused deputy: approval is remembered per (user, client)."""
     browser = Browser()
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
@@ -167,7 +167,8 @@ async def test_second_authorization_in_the_same_browser_skips_the_consent_page(
 async def test_other_user_signing_in_through_a_remembering_browser_gets_the_consent_page(
     oauth_gate_factory, oidc_provider, py_streamable_server
 ):
-    """DESIGN §4: consent belongs to the user; a remembered one is not lent to someone else."""
+    """docs/THREAT_MODEL.md, confused deputy: consent belongs to the user; a remembered one is not
+    lent to someone else."""
     browser = Browser()
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)

@@ -1,7 +1,7 @@
 """CORS for browser MCP clients (the Inspector's web UI) on the routes they call.
 
-Reference §3.5 and §5 pitfall 10: preflights answered on the well-known paths, /token,
-/register, /revoke and the MCP endpoint; `WWW-Authenticate` exposed so a browser client
+Fetch §CORS protocol, for the MCP Inspector's web UI: preflights answered on the well-known paths,
+/token, /register, /revoke and the MCP endpoint; `WWW-Authenticate` exposed so a browser client
 can read the 401 challenge; other origins get no CORS headers, and 403 on MCP routes
 (MCP transports §Security: a present, invalid Origin gets 403).
 """
@@ -43,7 +43,7 @@ def _preflight_headers(origin: str, method: str = "POST") -> dict[str, str]:
 async def test_preflight_from_an_allowed_origin_gets_the_cors_headers(
     oauth_gate_factory, py_streamable_server, path
 ):
-    """Reference §3.5: answer preflight for the routes a browser client calls."""
+    """Fetch §CORS protocol: answer preflight for the routes a browser client calls."""
     async with oauth_gate_factory(
         _servers(py_streamable_server), allowed_origins=(INSPECTOR,)
     ) as gate:
@@ -62,7 +62,7 @@ async def test_preflight_from_an_allowed_origin_gets_the_cors_headers(
 async def test_challenge_of_the_mcp_route_is_readable_by_an_allowed_browser_origin(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §5 pitfall 10: without WWW-Authenticate exposed, browser discovery fails."""
+    """Fetch §CORS protocol: without WWW-Authenticate exposed, browser discovery fails."""
     async with oauth_gate_factory(
         _servers(py_streamable_server), allowed_origins=(INSPECTOR,)
     ) as gate:
@@ -81,7 +81,7 @@ async def test_challenge_of_the_mcp_route_is_readable_by_an_allowed_browser_orig
 async def test_token_endpoint_answers_an_allowed_origin_with_cors_headers(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §3.5: the Inspector exchanges its code from the page."""
+    """The Inspector exchanges its code from the page."""
     async with oauth_gate_factory(
         _servers(py_streamable_server), allowed_origins=(INSPECTOR,)
     ) as gate:
@@ -116,7 +116,8 @@ async def test_discovery_documents_are_readable_from_any_origin(
 async def test_preflight_from_another_origin_gets_no_cors_headers(
     oauth_gate_factory, py_streamable_server, path
 ):
-    """Reference §3.5: only `allowedOrigins` (and the gate's own origin) get CORS."""
+    """docs/config.md `allowedOrigins`: only `allowedOrigins` (and the gate's own origin) get
+    CORS."""
     async with oauth_gate_factory(
         _servers(py_streamable_server), allowed_origins=(INSPECTOR,)
     ) as gate:
@@ -151,7 +152,7 @@ async def test_mcp_request_from_another_origin_is_forbidden_even_with_a_good_tok
 async def test_token_endpoint_gives_another_origin_no_cors_headers(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §3.5: a page of another origin cannot read token responses."""
+    """Fetch §CORS protocol: a page of another origin cannot read token responses."""
     async with oauth_gate_factory(
         _servers(py_streamable_server), allowed_origins=(INSPECTOR,)
     ) as gate:

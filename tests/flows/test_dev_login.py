@@ -1,6 +1,6 @@
 """The `dev` provider end to end: a loopback-only demo where the user types an email.
 
-DESIGN §3 (`provider: dev`, loopback-only demo login): the gate serves its own sign-in
+docs/config.md `idp.provider: dev` (loopback-only demo login): the gate serves its own sign-in
 form at `/oauth/dev-login`, and refuses to start when it would be reachable off loopback.
 """
 
@@ -62,7 +62,8 @@ async def _sign_in(
 async def test_dev_login_signs_the_typed_user_in_and_a_tool_call_goes_through(
     py_streamable_server,
 ):
-    """DESIGN §3: `provider: dev` runs the whole flow with the gate's own sign-in form."""
+    """docs/config.md `idp.provider`: `provider: dev` runs the whole flow with the gate's own
+    sign-in form."""
     config = make_config(_servers(py_streamable_server), auth=DEV_AUTH)
     async with running_gate(config) as gate:
         client = await register(gate.base_url)
@@ -79,7 +80,7 @@ async def test_dev_login_signs_the_typed_user_in_and_a_tool_call_goes_through(
 
 
 async def test_dev_login_still_applies_allowed_domains(py_streamable_server):
-    """DESIGN §4: allowedDomains binds every provider, the demo one too."""
+    """docs/config.md `allowedDomains`: allowedDomains binds every provider, the demo one too."""
     config = make_config(_servers(py_streamable_server), auth=DEV_AUTH)
     async with running_gate(config) as gate:
         client = await register(gate.base_url)
@@ -110,7 +111,8 @@ async def test_dev_login_form_with_something_not_an_email_says_so(py_streamable_
     ids=["listens-on-all-interfaces", "public-base-url"],
 )
 def test_dev_provider_refuses_to_start_off_loopback(proxy_fields):
-    """DESIGN §3: `dev` lets anyone sign in as anyone, so it runs on loopback only."""
+    """docs/config.md `idp.provider`: `dev` lets anyone sign in as anyone, so it runs on loopback
+    only."""
     config = make_config({}, auth=DEV_AUTH, **proxy_fields)
     with pytest.raises(ConfigError) as refused:
         create_app(config)

@@ -1,8 +1,9 @@
 """Discovery: RFC 8414 AS metadata and RFC 9728 protected-resource metadata at the gate.
 
-Well-known URLs answer 200 or 404, never a redirect and never 5xx (reference §2.4 item 21);
-the issuer is byte-identical everywhere (§2.4 item 18); each front of each server has its
-own PRM, and the root PRM exists only when it can describe the one server (§2.2 item 9).
+Well-known URLs answer 200 or 404, never a redirect and never 5xx (the Python SDK client
+stops discovery on a 3xx or 5xx, the TypeScript one throws on a 5xx); the issuer is
+byte-identical everywhere (RFC 8414 §3.3); each front of each server has its own PRM, and
+the root PRM exists only when it can describe the one server (RFC 9728 §3.1).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _two_servers(backend):
 async def test_well_known_urls_answer_200_or_404_and_never_redirect(
     oauth_gate_factory, py_streamable_server, path, status
 ):
-    """Reference §2.4 items 20-21: the Python client stops discovery on a 3xx or 5xx."""
+    """The Python SDK client stops discovery on a 3xx or 5xx."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         answer = await request("GET", gate.url(path))
     assert answer.status == status
@@ -60,7 +61,8 @@ async def test_well_known_urls_answer_200_or_404_and_never_redirect(
 async def test_authorization_server_metadata_advertises_what_mcp_clients_need(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §6 and §2.4 items 18-20, §2.5 item 26, §2.6 item 34, §2.2 item 11."""
+    """RFC 8414 §2, §3.3; RFC 9207 §3; MCP 2025-11-25 authorization §Client ID Metadata Documents,
+    §Scope Selection Strategy."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         metadata = (await request("GET", gate.url("/.well-known/oauth-authorization-server"))).json
     assert metadata["issuer"] == gate.base_url
@@ -106,7 +108,7 @@ async def test_each_front_has_its_own_protected_resource_metadata(
 async def test_root_protected_resource_metadata_describes_the_only_server(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §2.2 item 9: the root document can describe one resource only."""
+    """RFC 9728 §3.1: the root document can describe one resource only."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         answer = await request("GET", gate.url("/.well-known/oauth-protected-resource"))
     assert answer.status == 200
@@ -116,7 +118,7 @@ async def test_root_protected_resource_metadata_describes_the_only_server(
 async def test_root_protected_resource_metadata_is_404_with_two_servers(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §2.2 item 9: with several resources only the path-inserted documents exist."""
+    """RFC 9728 §3.1: with several resources only the path-inserted documents exist."""
     async with oauth_gate_factory(_two_servers(py_streamable_server)) as gate:
         answer = await request("GET", gate.url("/.well-known/oauth-protected-resource"))
     assert answer.status == 404
@@ -139,7 +141,8 @@ async def test_legacy_sse_front_challenge_points_at_its_own_metadata(
 async def test_sdk_client_logs_in_to_a_gate_served_under_a_path(
     oauth_gate_factory, py_streamable_server
 ):
-    """DESIGN §2: every route honours a path in baseURL; the issuer keeps none (reference §0.2)."""
+    """docs/routes.md: every route honours a path in baseURL; the issuer keeps none (RFC 8414
+    §2)."""
     async with oauth_gate_factory(_one_server(py_streamable_server), base_path="/gate") as gate:
         url = gate.url("/py/mcp")
         oauth = sdk_oauth(url)
@@ -162,7 +165,8 @@ async def test_sdk_client_logs_in_to_a_gate_served_under_a_path(
 async def test_published_urls_come_from_base_url_never_from_the_host_header(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §2.11 item 53: behind a TLS terminator, URLs derive from configuration."""
+    """MCP 2025-11-25 authorization §Communication Security: behind a TLS terminator, URLs derive
+    from configuration."""
     async with oauth_gate_factory(_one_server(py_streamable_server)) as gate:
         spoofed = {"Host": "evil.test", "X-Forwarded-Host": "evil.test"}
         metadata = await request(
@@ -177,7 +181,7 @@ async def test_published_urls_come_from_base_url_never_from_the_host_header(
 async def test_gate_without_oauth_publishes_no_discovery_and_no_oauth_challenge(
     py_streamable_server,
 ):
-    """Reference §2.3 item 16: no PRM and no OAuth challenge where OAuth is not used."""
+    """No PRM and no OAuth challenge where OAuth is not used (Claude Code starts OAuth on one)."""
     server = remote(
         "py",
         "streamable-http",

@@ -68,7 +68,8 @@ async def _refused(gate: RunningGate) -> FlowStopped:
 async def test_org_member_logs_in_with_the_sdk_client_and_calls_a_tool(
     github_gate: GitHubGate, github_server: GitHubStandIn
 ):
-    """DESIGN §8: GitHub login (OAuth with PKCE) end to end; a member of allowedOrgs enters."""
+    """docs/identity-providers.md, GitHub: GitHub login (OAuth with PKCE) end to end; a member of
+    allowedOrgs enters."""
     github_server.set_user("octocat", orgs=["other", "acme"])
     async with github_gate(allowed_orgs=("acme",)) as gate:
         url = gate.url("/py/mcp")
@@ -99,7 +100,8 @@ async def test_authorization_request_to_github_carries_pkce_and_the_gates_own_st
 async def test_non_member_gets_a_page_naming_the_allowed_orgs(
     github_gate: GitHubGate, github_server: GitHubStandIn
 ):
-    """DESIGN §8: allowedOrgs is checked at login; a refusal is a clear page, nothing issued."""
+    """docs/identity-providers.md, GitHub: allowedOrgs is checked at login; a refusal is a clear
+    page, nothing issued."""
     github_server.set_user("mallory", orgs=["elsewhere"])
     async with github_gate(allowed_orgs=("acme",)) as gate:
         stopped = await _refused(gate)
@@ -111,7 +113,8 @@ async def test_non_member_gets_a_page_naming_the_allowed_orgs(
 async def test_member_with_an_unverified_primary_email_gets_a_page(
     github_gate: GitHubGate, github_server: GitHubStandIn
 ):
-    """DESIGN §8: only the verified primary address counts, org membership or not."""
+    """docs/identity-providers.md, GitHub: only the verified primary address counts, org membership
+    or not."""
     github_server.set_user("octocat", email="octo@example.com", email_verified=False, orgs=["acme"])
     async with github_gate(allowed_orgs=("acme",)) as gate:
         stopped = await _refused(gate)
@@ -122,7 +125,8 @@ async def test_member_with_an_unverified_primary_email_gets_a_page(
 async def test_team_member_enters_by_allowed_teams_across_pages(
     github_gate: GitHubGate, github_server: GitHubStandIn
 ):
-    """DESIGN §8: allowedTeams as org/team-slug; the primary address on the second page."""
+    """docs/identity-providers.md, GitHub: allowedTeams as org/team-slug; the primary address on the
+    second page."""
     github_server.set_user("octocat", teams=["acme/web", "ACME/platform"], other_emails=120)
     async with github_gate(allowed_teams=("acme/platform",)) as gate:
         client = await register(gate.base_url)
@@ -133,7 +137,8 @@ async def test_team_member_enters_by_allowed_teams_across_pages(
 async def test_member_outside_allowed_domains_is_refused(
     github_gate: GitHubGate, github_server: GitHubStandIn
 ):
-    """DESIGN §8: allowedDomains, when set, bounds the verified primary address too."""
+    """docs/identity-providers.md, GitHub: allowedDomains, when set, bounds the verified primary
+    address too."""
     github_server.set_user("octocat", email="octocat@gmail.test", orgs=["acme"])
     async with github_gate(allowed_orgs=("acme",), allowed_domains=("example.com",)) as gate:
         stopped = await _refused(gate)

@@ -66,7 +66,8 @@ async def test_entra_login_by_upn_claim_is_accepted(
 async def test_entra_guest_upn_outside_the_allowed_domains_is_refused(
     oauth_gate_factory, oidc_provider: OidcTestProvider, py_streamable_server
 ):
-    """DESIGN §4 (policy): a guest's UPN lies in the tenant's onmicrosoft.com domain."""
+    """docs/identity-providers.md, Entra ID (policy): a guest's UPN lies in the tenant's
+    onmicrosoft.com domain."""
     guest = "bob_gmail.test#EXT#@contoso.onmicrosoft.com"
     await oidc_provider.set_next_claims(
         _entra_claims(upn=guest, preferred_username="bob@gmail.test")

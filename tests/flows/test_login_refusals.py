@@ -37,7 +37,8 @@ async def _refused_login(gate, browser: Browser) -> FlowStopped:
 async def test_user_of_a_domain_not_allowed_is_refused_with_a_page(
     oauth_gate_factory, oidc_provider, py_streamable_server
 ):
-    """DESIGN §4 Identity: a generic OIDC login is allowed by the verified email's domain."""
+    """docs/identity-providers.md: a generic OIDC login is allowed by the verified email's
+    domain."""
     await oidc_provider.set_next_user(email="mallory@other.test")
     browser = Browser()
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
@@ -52,7 +53,8 @@ async def test_user_of_a_domain_not_allowed_is_refused_with_a_page(
 async def test_google_login_of_another_workspace_is_refused_whatever_the_email(
     oauth_gate_factory, oidc_provider, py_streamable_server
 ):
-    """DESIGN §4 Identity: for Google the signed `hd` claim decides, not the email address."""
+    """docs/identity-providers.md: for Google the signed `hd` claim decides, not the email
+    address."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="evil.test")
     browser = Browser()
     async with oauth_gate_factory(_servers(py_streamable_server), provider="google") as gate:
@@ -65,7 +67,7 @@ async def test_google_login_of_another_workspace_is_refused_whatever_the_email(
 async def test_google_personal_account_without_hd_is_refused(
     oauth_gate_factory, oidc_provider, py_streamable_server
 ):
-    """DESIGN §4 Identity: a Google account without `hd` belongs to no allowed Workspace."""
+    """docs/identity-providers.md: a Google account without `hd` belongs to no allowed Workspace."""
     await oidc_provider.set_next_user(email="alice@example.com", hd=None)
     async with oauth_gate_factory(_servers(py_streamable_server), provider="google") as gate:
         stopped = await _refused_login(gate, Browser())
@@ -74,7 +76,7 @@ async def test_google_personal_account_without_hd_is_refused(
 
 
 async def test_unverified_email_is_refused(oauth_gate_factory, oidc_provider, py_streamable_server):
-    """DESIGN §4 Identity: `email_verified` must be true, whatever the domain."""
+    """docs/identity-providers.md: `email_verified` must be true, whatever the domain."""
     await oidc_provider.set_next_user(email="alice@example.com", email_verified=False)
     browser = Browser()
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
@@ -155,7 +157,7 @@ async def test_sign_in_abandoned_at_the_idp_reaches_the_client_as_access_denied(
 
 
 async def test_idp_unreachable_when_the_sign_in_starts_shows_a_502_page(py_streamable_server):
-    """DESIGN §5: an IdP outage is a clear 502 page at the gate, never a 500."""
+    """docs/deploy.md: an IdP outage is a clear 502 page at the gate, never a 500."""
     unreachable = f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
     auth = oauth_config(unreachable, client_id="gate", client_secret="not-used")
     config = make_config(_servers(py_streamable_server), auth=auth)

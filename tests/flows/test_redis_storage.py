@@ -1,11 +1,11 @@
 """The authorization server on `storage: redis`: restarts, replicas, Redis outages and a
 Sentinel failover.
 
-DESIGN §4 State and secrets: with Redis, what the AS issued survives a restart of the
-gate and is shared by replicas that have the same `jwtSecret` and `encryptionKey`;
-DESIGN §5: Redis down means 503 with a clear body (fail closed), and service resumes by
-itself when Redis returns; DESIGN §6: that holds for Redis behind Sentinel too, whose
-primary may change under a running gate.
+docs/config.md `storage`: with Redis, what the AS issued survives a restart of the gate
+and is shared by replicas that have the same `jwtSecret` and `encryptionKey`;
+docs/redis.md: Redis down means 503 with a clear body (fail closed), and service resumes
+by itself when Redis returns; that holds for Redis behind Sentinel too, whose primary may
+change under a running gate.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ async def _echo(url: str, access_token: str, text: str) -> str:
 async def test_token_issued_before_a_gate_restart_still_works_after_it(
     oauth_gate_factory, py_streamable_server, redis_server, redis_key_prefix
 ):
-    """DESIGN §4: with `storage: redis`, grants and tokens survive a restart of the gate."""
+    """docs/config.md `storage`: with `storage: redis`, grants and tokens survive a restart of the
+    gate."""
     fields = _redis_fields(redis_server.store_config(redis_key_prefix))
     port = free_port()
     storage = MemoryTokenStorage()
@@ -103,7 +104,8 @@ def _as_registered(client_info) -> RegisteredClient:
 async def test_two_gates_sharing_redis_serve_the_same_user(
     oauth_gate_factory, py_streamable_server, redis_server, redis_key_prefix
 ):
-    """DESIGN §4: replicas behind one baseURL share grants, tokens and clients through Redis."""
+    """docs/config.md `storage`: replicas behind one baseURL share grants, tokens and clients
+    through Redis."""
     fields = _redis_fields(redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as first:
         config = first.app[CONFIG]
@@ -133,7 +135,8 @@ async def test_two_gates_sharing_redis_serve_the_same_user(
 async def test_redis_down_means_503_with_a_clear_body_and_service_resumes_when_it_returns(
     oauth_gate_factory, py_streamable_server, private_redis_server, redis_key_prefix
 ):
-    """DESIGN §5 Reliability: fail closed with 503 while Redis is down; recover by itself."""
+    """docs/redis.md, When Redis fails: fail closed with 503 while Redis is down; recover by
+    itself."""
     fields = _redis_fields(private_redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:
         client = await register(gate.base_url)
@@ -164,7 +167,7 @@ async def test_redis_down_means_503_with_a_clear_body_and_service_resumes_when_i
     assert on_ready.status == 503
     assert on_ready.json == {"status": "unavailable", "storage": "unreachable"}
     assert on_health.status == 200  # liveness: the process is fine, do not restart it
-    assert on_metadata.status == 200  # discovery needs no storage (reference §2.4 item 21)
+    assert on_metadata.status == 200  # discovery needs no storage, and never answers 5xx
     assert ready_again.status == 200
     assert works_again == "resumed"
 
@@ -172,7 +175,8 @@ async def test_redis_down_means_503_with_a_clear_body_and_service_resumes_when_i
 async def test_token_outlives_a_redis_outage(
     oauth_gate_factory, py_streamable_server, private_redis_server, redis_key_prefix
 ):
-    """DESIGN §5 Reliability: a hung Redis gets 503 (bounded), and the same token works after."""
+    """docs/redis.md, When Redis fails: a hung Redis gets 503 (bounded), and the same token works
+    after."""
     fields = _redis_fields(private_redis_server.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:
         client = await register(gate.base_url)
@@ -194,8 +198,8 @@ class Unavailable(Exception):
 async def test_token_issued_before_a_sentinel_failover_works_after_it(
     oauth_gate_factory, py_streamable_server, private_redis_sentinel, redis_key_prefix
 ):
-    """DESIGN §5, §6: the Sentinel primary killed, a running gate answers 503 only until the
-    replica is promoted; then the token issued before works and refreshes, no restart."""
+    """docs/redis.md, When Redis fails: the Sentinel primary killed, a running gate answers 503 only
+    until the replica is promoted; then the token issued before works and refreshes, no restart."""
     setup = private_redis_sentinel
     fields = _redis_fields(setup.store_config(redis_key_prefix))
     async with oauth_gate_factory(_servers(py_streamable_server), **fields) as gate:

@@ -1,6 +1,6 @@
 """Pre-registered clients (`proxy.auth.clients`) through a whole login, then an MCP call.
 
-Reference §2.5 item 29 and §5 pitfall 8: VS Code, when it cannot register, asks its user
+MCP 2025-11-25 authorization §Preregistration: VS Code, when it cannot register, asks its user
 for a client id for `http://127.0.0.1:33418` and `https://vscode.dev/redirect`, and listens
 on another port when 33418 is busy. The repository rules are unit-tested in
 tests/oauth/test_clients.py; here the gate runs with the clients in its config.
@@ -60,7 +60,7 @@ def _as_used(
 async def test_static_public_client_logs_in_on_another_loopback_port_and_calls_a_tool(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference pitfall 8 / RFC 8252 §7.3: VS Code's id, its redirect on any port, no DCR."""
+    """RFC 8252 §7.3: VS Code's id, its redirect on any port, no DCR."""
     vscode = _as_used(
         VSCODE, secret=None, method="none", redirect_uri=f"http://127.0.0.1:{free_port()}/"
     )
@@ -102,7 +102,8 @@ async def test_static_confidential_client_must_present_its_secret(
 async def test_sdk_client_with_pre_registered_credentials_skips_registration(
     oauth_gate_factory, py_streamable_server
 ):
-    """Reference §2.5 item 23: pre-registered credentials come first; the SDK never registers."""
+    """MCP 2025-11-25 authorization §Client Registration Approaches: pre-registered credentials come
+    first; the SDK never registers."""
     async with oauth_gate_factory(_servers(py_streamable_server), clients=(TEAM_TOOL,)) as gate:
         url = gate.url("/py/mcp")
         sdk = sdk_oauth(url)

@@ -49,7 +49,7 @@ async def _code(gate, client: RegisteredClient, pkce: Pkce, **params: str | None
 async def test_token_response_is_not_cacheable_and_its_expires_in_is_accurate(
     oauth_gate_factory, py_streamable_server
 ):
-    """RFC 6749 §5.1 no-store; reference §2.8 item 41: `expires_in` always, and true."""
+    """RFC 6749 §5.1 no-store; `expires_in` always, and true (the Python SDK refreshes by it)."""
     async with oauth_gate_factory(_servers(py_streamable_server), token_ttl_seconds=1800.0) as gate:
         client = await register(gate.base_url)
         before = int(time.time())
@@ -181,7 +181,7 @@ async def test_code_redeemed_for_another_resource_is_invalid_target(
 async def test_each_client_authentication_method_gets_tokens(
     oauth_gate_factory, py_streamable_server, method, basic
 ):
-    """Reference §2.8 item 42: none, client_secret_post, client_secret_basic (RFC 6749 §2.3.1)."""
+    """RFC 6749 §2.3.1: none, client_secret_post, client_secret_basic."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url, token_endpoint_auth_method=method)
         pkce = Pkce.new()
@@ -340,7 +340,8 @@ async def test_refresh_token_of_another_client_is_refused(oauth_gate_factory, py
 async def test_access_and_refresh_tokens_are_never_taken_for_one_another(
     oauth_gate_factory, py_streamable_server
 ):
-    """DESIGN §4: tokens are typed; an access token is never a refresh token and vice versa."""
+    """RFC 9068 §2.1 (`typ: at+jwt`): tokens are typed; an access token is never a refresh token and
+    vice versa."""
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         client = await register(gate.base_url)
         tokens = await log_in(gate.base_url, client)

@@ -1,6 +1,6 @@
 """Property: the authorization server's parsers of outside input raise only their
 documented errors (an OAuth error of the RFC, or the "show a page" error of /authorize),
-whatever arrives. DESIGN-level policy: bad input gets a clear 4xx, never a 500.
+whatever arrives. Policy (docs/deploy.md): bad input gets a clear 4xx, never a 500.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ async def test_chunked_body_is_read_whole_and_streamed_in_order(http: Client, sh
 async def test_sse_event_arrives_before_the_backend_sends_the_next(
     http: Client, shapes: ShapesServer
 ):
-    """Reference §3.4 (SSE streamed without buffering): each event is readable as it is sent."""
+    """MCP 2025-11-25 transports §Streamable HTTP (SSE streamed without buffering): each event is
+    readable as it is sent."""
     async with await http.request(
         "GET", shapes.url("/sse"), headers={"Accept": "text/event-stream"}
     ) as response:

@@ -33,12 +33,12 @@ def refusal(user: Identity, allowed: tuple[str, ...], provider: ProviderKind) ->
 
 @pytest.mark.parametrize("provider", ["google", "oidc", "dev"])
 def test_unverified_email_is_refused_by_every_provider(provider: ProviderKind) -> None:
-    """DESIGN §4: email_verified must be true, even with no allowlist."""
+    """docs/identity-providers.md: email_verified must be true, even with no allowlist."""
     assert refusal(identity(email_verified=False), (), provider) == "email_unverified"
 
 
 def test_google_workspace_user_of_an_allowed_domain_enters() -> None:
-    """DESIGN §4: Google's hd claim in allowedDomains admits the user."""
+    """docs/identity-providers.md, Google: the hd claim in allowedDomains admits the user."""
     verify_identity_allowed(identity(), ("example.com",), "google")
 
 
@@ -48,13 +48,13 @@ def test_google_hd_matches_case_insensitively() -> None:
 
 
 def test_google_user_whose_email_is_in_a_secondary_domain_enters_by_hd() -> None:
-    """DESIGN §4: for Google the hd claim decides, not the email's domain."""
+    """docs/identity-providers.md, Google: the hd claim decides, not the email's domain."""
     user = identity("alice@example-alias.test", hosted_domain="example.com")
     verify_identity_allowed(user, ("example.com",), "google")
 
 
 def test_google_user_of_another_workspace_is_refused() -> None:
-    """DESIGN §4, reference §6: hd must be one of allowedDomains."""
+    """docs/identity-providers.md, Google: hd must be one of allowedDomains."""
     user = identity("alice@example.com", hosted_domain="evil.test")
     assert refusal(user, ("example.com",), "google") == "hd_mismatch"
 
@@ -65,7 +65,7 @@ def test_personal_google_account_is_refused_when_domains_are_listed() -> None:
 
 
 def test_oidc_user_is_allowed_by_email_domain_and_not_by_hd() -> None:
-    """DESIGN §4: other providers are judged by the verified email's domain."""
+    """docs/identity-providers.md: other providers are judged by the verified email's domain."""
     verify_identity_allowed(identity(hosted_domain=None), ("example.com",), "oidc")
     user = identity("bob@evil.test", hosted_domain="example.com")
     assert refusal(user, ("example.com",), "oidc") == "domain_not_allowed"

@@ -78,7 +78,8 @@ async def test_google_login_through_the_code_flow_yields_the_identity(
 async def test_generic_oidc_login_is_allowed_by_email_domain(
     oidc_provider: OidcTestProvider, http: aiohttp.ClientSession
 ) -> None:
-    """DESIGN §4: for non-Google providers the verified email's domain decides, any case."""
+    """docs/identity-providers.md: for non-Google providers the verified email's domain decides, any
+    case."""
     await oidc_provider.set_next_user(email="carol@Example.ORG", name="Carol")
     idp = await build_idp(oidc_provider, http, kind="oidc", allowed_domains=("example.org",))
 
@@ -133,7 +134,7 @@ async def test_login_after_key_rotation_verifies_with_the_refetched_jwks(
 async def test_login_with_unverified_email_is_refused(
     oidc_provider: OidcTestProvider, http: aiohttp.ClientSession
 ) -> None:
-    """DESIGN §4: `email_verified` must be true."""
+    """docs/identity-providers.md: `email_verified` must be true."""
     await oidc_provider.set_next_user(
         email="alice@example.com", email_verified=False, hd="example.com"
     )
@@ -149,7 +150,7 @@ async def test_login_with_unverified_email_is_refused(
 async def test_generic_oidc_login_from_a_foreign_domain_is_refused(
     oidc_provider: OidcTestProvider, http: aiohttp.ClientSession
 ) -> None:
-    """DESIGN §4: a verified email outside `allowedDomains` is refused."""
+    """docs/config.md `allowedDomains`: a verified email outside `allowedDomains` is refused."""
     await oidc_provider.set_next_user(email="mallory@elsewhere.test")
     idp = await build_idp(oidc_provider, http, kind="oidc", allowed_domains=("example.com",))
 
@@ -162,7 +163,8 @@ async def test_generic_oidc_login_from_a_foreign_domain_is_refused(
 async def test_google_login_from_another_workspace_is_refused(
     oidc_provider: OidcTestProvider, http: aiohttp.ClientSession
 ) -> None:
-    """DESIGN §4, Google: the signed `hd` claim decides, even when the email looks allowed."""
+    """docs/identity-providers.md, Google: the signed `hd` claim decides, even when the email looks
+    allowed."""
     await oidc_provider.set_next_user(email="alice@example.com", hd="other-workspace.test")
     idp = await build_idp(oidc_provider, http, allowed_domains=("example.com",))
 

@@ -45,7 +45,8 @@ async def test_dev_login_round_trip_yields_a_verified_identity() -> None:
 
 
 async def test_dev_login_applies_the_allowlist() -> None:
-    """DESIGN §4: allowedDomains binds the dev provider too (by email domain)."""
+    """docs/config.md `allowedDomains`: allowedDomains binds the dev provider too (by email
+    domain)."""
     provider = DevProvider(base_url="http://127.0.0.1:8080", allowed_domains=("example.com",))
 
     with pytest.raises(LoginRefusedError) as refused:

@@ -30,6 +30,6 @@ def test_login_request_repr_shows_no_secret() -> None:
 
 
 def test_redirect_uri_honours_the_base_path() -> None:
-    """DESIGN §2: every route honours a path in baseURL."""
+    """docs/routes.md: every route honours a path in baseURL."""
     assert build_redirect_uri("https://host/gate/") == "https://host/gate/oauth/callback"
     assert build_redirect_uri("https://host") == "https://host/oauth/callback"

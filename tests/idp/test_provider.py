@@ -15,7 +15,8 @@ from tests.idp.scripted_idp import CLIENT_SECRET, ScriptedIdp
 
 
 def test_google_provider_defaults_to_accounts_google_com(http: aiohttp.ClientSession) -> None:
-    """DESIGN §4: Google's issuer unless discoveryUrl says otherwise; no request at build."""
+    """docs/config.md `idp.discoveryUrl`: Google's issuer unless discoveryUrl says otherwise; no
+    request at build."""
     config = IdpConfig(provider="google", client_id="id", client_secret=Secret(CLIENT_SECRET))
 
     provider = build_identity_provider(

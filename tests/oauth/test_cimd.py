@@ -1,7 +1,8 @@
 """Client ID Metadata Documents: recognising, validating and caching them.
 
-The fetcher here is a boundary fake serving fixture documents (reference §4.3: tests cannot
-reach https on the internet); the real fetcher is tested in test_cimd_fetcher.py.
+The fetcher here is a boundary fake serving fixture documents (tests cannot reach https on
+the internet, and both SDKs require an https CIMD client_id); the real fetcher is tested in
+test_cimd_fetcher.py.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ async def test_document_resolves_to_a_public_client(
 async def test_port_less_loopback_uris_of_a_document_match_any_port(
     resolver: CimdResolver, fetcher: FixtureFetcher
 ) -> None:
-    """Reference pitfall 4: Claude Code's document lists no port and uses ephemeral ones."""
+    """Claude Code's CIMD document lists no port, and it uses ephemeral ones (RFC 8252 §7.3)."""
     fetcher.serve(CLAUDE_CODE, CLAUDE_CODE_DOCUMENT)
     client = await resolver.resolve(CLAUDE_CODE)
     assert redirect_uri_matches(client.redirect_uris, "http://localhost:49152/callback")

@@ -67,7 +67,8 @@ async def test_unknown_and_malformed_client_ids_load_as_none() -> None:
 
 
 async def test_unused_client_expires_after_90_days() -> None:
-    """Policy (reference pitfall 6): DCR clients nobody uses are garbage-collected."""
+    """Policy (claude.ai registers on every connection): DCR clients nobody uses are
+    garbage-collected."""
     clock = FakeClock()
     repository = ClientRepository(MemoryStore(clock=clock))
     client, _ = registered("none")
@@ -114,7 +115,8 @@ def vscode(secret: str | None = None) -> Client:
 
 
 def test_static_clients_are_public_without_a_secret_and_confidential_with_one() -> None:
-    """Reference §2.5 item 29; the record holds the secret's digest, never the secret."""
+    """MCP 2025-11-25 authorization §Preregistration; the record holds the secret's digest, never
+    the secret."""
     public, confidential = vscode(), vscode(STATIC_SECRET)
     assert (public.token_endpoint_auth_method, public.client_secret_digest) == ("none", "")
     assert confidential.token_endpoint_auth_method == "client_secret_basic"
@@ -283,7 +285,8 @@ def test_public_client_needs_no_secret_and_may_not_present_one() -> None:
 
 @pytest.mark.parametrize("method", [None, "none", "client_secret_post", "client_secret_basic"])
 def test_python_sdk_token_request_authenticates(method: str | None) -> None:
-    """Interop (reference item 42): the SDK's own token-request code, against our parser."""
+    """Interop (RFC 6749 §2.3.1, as the Python SDK does it): the SDK's own token-request code,
+    against our parser."""
     redirect_uris = ["http://localhost:3030/callback"]
     request: dict[str, object] = {"redirect_uris": redirect_uris}
     if method:

@@ -74,7 +74,7 @@ def test_unusable_redirect_uri_is_refused_with_a_reason(uri: str, reason: str) -
     ["javascript:alert(1)", " javascript:x", "java\tscript:x", "DATA:x", "file:/x", "vbscript:x"],
 )
 def test_script_and_local_schemes_are_dangerous_however_spelled(uri: str) -> None:
-    """Policy (reference pitfall 5): browsers strip blanks and controls before the scheme."""
+    """Policy (WHATWG URL parsing): browsers strip blanks and controls before the scheme."""
     assert is_dangerous_redirect_uri(uri)
 
 
@@ -85,7 +85,7 @@ def test_ordinary_schemes_are_not_dangerous() -> None:
 
 
 def test_loopback_redirect_uri_matches_on_any_port() -> None:
-    """Spec (RFC 8252 §7.3, OAuth 2.1 §8.4.2); reference pitfall 4 (Claude Code, VS Code)."""
+    """Spec (RFC 8252 §7.3, OAuth 2.1 §8.4.2): Claude Code and VS Code use ephemeral ports."""
     claude_code = ["http://localhost/callback", "http://127.0.0.1/callback"]
     assert redirect_uri_matches(claude_code, "http://localhost:54012/callback")
     assert redirect_uri_matches(claude_code, "http://127.0.0.1:61000/callback")

@@ -31,7 +31,7 @@ CURSOR_BODY = {
 
 
 def test_cursor_registration_is_accepted_with_all_its_redirect_uris() -> None:
-    """Reference pitfall 5: Cursor's private-use, https and loopback URIs all register."""
+    """Cursor's private-use, https and loopback URIs all register."""
     client, secret, body = register_client(CURSOR_BODY, now=NOW)
     assert client.redirect_uris == tuple(CURSOR_BODY["redirect_uris"])
     assert body["redirect_uris"] == CURSOR_BODY["redirect_uris"]
@@ -42,14 +42,16 @@ def test_cursor_registration_is_accepted_with_all_its_redirect_uris() -> None:
 
 
 def test_javascript_redirect_uri_refuses_the_whole_registration() -> None:
-    """Policy (reference pitfall 5): script schemes are never dropped quietly, always refused."""
+    """Policy (RFC 7591 §3.2.2 invalid_redirect_uri): script schemes are never dropped quietly,
+    always refused."""
     body = {"redirect_uris": ["https://ok.example/cb", "javascript:alert(document.cookie)"]}
     with pytest.raises(InvalidRedirectUri, match="javascript"):
         register_client(body, now=NOW)
 
 
 def test_one_unusable_redirect_uri_is_dropped_and_logged_without_its_query() -> None:
-    """Policy (reference pitfall 5): one odd URI never fails a registration; logs are safe."""
+    """Policy (Cursor sends several URIs at once): one odd URI never fails a registration; logs are
+    safe."""
     body = {
         "redirect_uris": ["http://app.example/cb?sig=SECRETISH", "https://app.example/cb"],
         "token_endpoint_auth_method": "none",
@@ -87,7 +89,7 @@ def test_registration_without_a_usable_redirect_uri_is_refused(
 
 
 def test_response_echoes_every_registered_member() -> None:
-    """Spec (RFC 7591 §3.2.1); reference pitfalls 12, 13: a complete, concrete echo."""
+    """Spec (RFC 7591 §3.2.1): a complete, concrete echo (ChatGPT refuses a partial one)."""
     request = {
         "redirect_uris": ["http://localhost:3000/callback"],
         "client_name": "Inspector",
@@ -142,7 +144,8 @@ def test_secret_is_stored_only_as_its_digest(method: str | None) -> None:
 
 
 def test_client_ids_and_secrets_use_unreserved_characters_only() -> None:
-    """Reference item 42: ids and secrets survive Basic with or without URL-encoding."""
+    """RFC 6749 §2.3.1 (the Python SDK URL-encodes, the TypeScript SDK does not): ids and secrets
+    survive Basic with or without URL-encoding."""
     for _ in range(50):
         client, secret, _ = register_client({"redirect_uris": ["https://a.example/cb"]}, now=NOW)
         assert UNRESERVED.fullmatch(client.client_id)
@@ -151,7 +154,7 @@ def test_client_ids_and_secrets_use_unreserved_characters_only() -> None:
 
 
 def test_unknown_members_are_ignored() -> None:
-    """Spec (RFC 7591 §3.1); reference pitfall 11: `resource` and others do not fail DCR."""
+    """Spec (RFC 7591 §3.1, unknown members ignored): `resource` and others do not fail DCR."""
     client, _, body = register_client(
         {
             "redirect_uris": ["https://a.example/cb"],
@@ -191,7 +194,7 @@ def test_invalid_metadata_is_refused_with_its_member_named(
 
 
 def test_unsupported_grant_types_are_dropped_from_the_echo() -> None:
-    """Spec (RFC 7591 §2: the server MAY replace values); refresh_token kept (pitfall 12)."""
+    """Spec (RFC 7591 §2: the server MAY replace values); refresh_token kept (ChatGPT needs it)."""
     client, _, body = register_client(
         {
             "redirect_uris": ["https://a.example/cb"],
@@ -253,7 +256,8 @@ def test_display_urls_that_are_not_https_are_dropped() -> None:
 
 @pytest.mark.parametrize("method", [None, "none", "client_secret_post", "client_secret_basic"])
 def test_python_sdk_accepts_the_registration_response(method: str | None) -> None:
-    """Interop (reference §4.1): the SDK's own request model in, its response model out."""
+    """Interop with the official Python SDK: the SDK's own request model in, its response model
+    out."""
     metadata = OAuthClientMetadata(
         redirect_uris=["http://localhost:3030/callback"],  # type: ignore[list-item]
         client_name="sdk",

@@ -1,8 +1,8 @@
 """Bad input and broken backends get a clear 4xx or a plain 502/504: never a 500, never a trace.
 
-DESIGN §5: "bad input anywhere gets a clear 4xx, never a 500 and never a stack trace"; "a
-backend down means 502 for that server only". reference §3.3: a backend failure is a plain
-502/504, never a JSON-RPC body a client could mistake for the backend's own answer.
+docs/deploy.md: bad input anywhere gets a clear 4xx, never a 500 and never a stack trace; a
+backend down means 502 for that server only, a plain 502/504, never a JSON-RPC body a client could
+mistake for the backend's own answer.
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ async def test_bad_id_inside_a_bridged_session_gets_400(gate: RunningGate) -> No
 
 @ROUTES
 async def test_body_over_the_limit_gets_413(gate: RunningGate, route: str) -> None:
-    """reference §3.4: a body limit (`maxBodyBytes`, default 4 MiB); over it is 413."""
+    """docs/THREAT_MODEL.md, resource exhaustion: a body limit (`maxBodyBytes`, default 4 MiB); over
+    it is 413."""
     padding = "x" * (MAX_BODY_BYTES + 1)
     message = {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": padding}}
     status, _, reply = await _request(
@@ -218,7 +219,7 @@ async def test_wrong_method_gets_405(gate: RunningGate, method: str, path: str) 
 async def test_backend_down_gets_a_plain_502_naming_the_server(
     gate: RunningGate, method: str, path: str
 ) -> None:
-    """DESIGN §5: a backend down means 502, in plain text, never a JSON-RPC body."""
+    """docs/deploy.md: a backend down means 502, in plain text, never a JSON-RPC body."""
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     status, content_type, body = await _request(
         gate, method, path, json.dumps(initialize).encode() if method == "POST" else None
@@ -230,7 +231,7 @@ async def test_backend_down_gets_a_plain_502_naming_the_server(
 
 
 async def test_a_dead_backend_leaves_the_other_servers_working(gate: RunningGate) -> None:
-    """DESIGN §5: 502 for that server only; its neighbours on the gate keep serving."""
+    """docs/deploy.md: 502 for that server only; its neighbours on the gate keep serving."""
     status, _, _ = await _request(gate, "POST", "/down/mcp", b'{"jsonrpc":"2.0","method":"x"}')
     assert status == 502
     async with streamable_client(gate.url("/py/mcp"), mode="legacy") as client:

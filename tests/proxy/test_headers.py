@@ -1,4 +1,5 @@
-"""The forwarding rules of reference §3.4, proven against a backend that echoes what it got.
+"""The forwarding rules of docs/specs.md (Transports), proven against a backend that echoes what it
+got.
 
 Requests: the upstream's own Host, none of the client's Authorization, Cookie, Origin or
 hop-by-hop headers, the configured headers (winning over the client's), every MCP and
@@ -97,13 +98,13 @@ async def _echoed(
 async def test_upstream_sees_its_own_host_not_the_gates(
     gate: RunningGate, echo_headers_server: RunningServer
 ) -> None:
-    """reference §3.4: Host is the upstream's (Python servers answer 421 to a foreign Host)."""
+    """Host is the upstream's (Python servers answer 421 to a foreign Host)."""
     echoed = await _echoed(gate, "echo")
     assert echoed["headers"]["host"] == f"127.0.0.1:{echo_headers_server.port}"
 
 
 async def test_client_authorization_cookie_and_origin_stay_at_the_gate(gate: RunningGate) -> None:
-    """MCP authorization §Token Passthrough; reference §3.4: no client credentials upstream."""
+    """MCP security best practices §Token Passthrough: no client credentials upstream."""
     echoed = await _echoed(
         gate,
         "echo",
@@ -124,7 +125,7 @@ async def test_a_service_token_is_checked_then_dropped(gate: RunningGate) -> Non
 
 
 async def test_configured_headers_are_added_and_win_over_the_clients(gate: RunningGate) -> None:
-    """DESIGN §4: the configured headers are added; a client cannot override them."""
+    """docs/config.md `headers`: the configured headers are added; a client cannot override them."""
     echoed = await _echoed(
         gate,
         "configured",
@@ -138,7 +139,8 @@ async def test_configured_headers_are_added_and_win_over_the_clients(gate: Runni
 
 
 async def test_mcp_and_tracing_headers_are_forwarded(gate: RunningGate) -> None:
-    """reference §3.4; MCP 2026-07-28: intermediaries MUST forward Mcp-Param-* headers."""
+    """MCP 2026-07-28 transports §Streamable HTTP: intermediaries MUST forward Mcp-Param-*
+    headers."""
     sent = {
         "MCP-Protocol-Version": "2026-07-28",
         "Mcp-Method": "tools/call",
@@ -159,7 +161,7 @@ async def test_mcp_and_tracing_headers_are_forwarded(gate: RunningGate) -> None:
 
 
 async def test_hop_by_hop_and_unknown_headers_are_dropped(gate: RunningGate) -> None:
-    """reference §3.4: hop-by-hop headers belong to one connection, never forwarded."""
+    """RFC 9110 §7.6.1: hop-by-hop headers belong to one connection, never forwarded."""
     echoed = await _echoed(
         gate,
         "echo",
@@ -179,7 +181,7 @@ async def test_hop_by_hop_and_unknown_headers_are_dropped(gate: RunningGate) -> 
 
 
 async def test_accept_encoding_is_identity_upstream(gate: RunningGate) -> None:
-    """reference §3.4: no compression upstream, so SSE is never gzip-buffered."""
+    """No compression upstream, so SSE is never gzip-buffered."""
     echoed = await _echoed(gate, "echo", {"Accept-Encoding": "gzip, br"})
     assert echoed["headers"]["accept-encoding"] == "identity"
 
@@ -271,7 +273,8 @@ async def test_upstream_cookies_are_never_replayed(echo_headers_server: RunningS
 
 @pytest.mark.parametrize("status", [202, 400, 404, 405, 406, 415, 421, 500])
 async def test_upstream_status_is_passed_through(gate: RunningGate, status: int) -> None:
-    """reference §3.4: clients pick eras and fallbacks by status; the gate never changes it."""
+    """MCP 2025-11-25 transports §Backwards Compatibility: clients pick eras and fallbacks by
+    status; the gate never changes it."""
     response, body = await _post(gate, f"status{status}")
     assert response.status == status
     assert json.loads(body)["method"] == "POST"
@@ -281,7 +284,7 @@ async def test_upstream_status_is_passed_through(gate: RunningGate, status: int)
 async def test_upstream_auth_refusal_becomes_502_without_its_challenge(
     gate: RunningGate, status: int
 ) -> None:
-    """reference §3.4: an upstream 401/403 is the gate's credential problem, not the client's."""
+    """An upstream 401/403 is the gate's credential problem, not the client's."""
     response, body = await _post(gate, f"status{status}")
     assert response.status == 502
     assert "WWW-Authenticate" not in response.headers
@@ -290,7 +293,7 @@ async def test_upstream_auth_refusal_becomes_502_without_its_challenge(
 
 
 async def test_upstream_www_authenticate_is_not_passed_back(gate: RunningGate) -> None:
-    """reference §3.4: an upstream challenge would send the client to the upstream's AS."""
+    """An upstream challenge would send the client to the upstream's AS."""
     response, _ = await _post(gate, "challenging")
     assert response.status == 200
     assert "WWW-Authenticate" not in response.headers
@@ -354,7 +357,8 @@ async def test_backend_error_replies_are_byte_identical_through_the_gate(
     headers: dict[str, str],
     body: dict[str, Any] | None,
 ) -> None:
-    """reference §3.3: clients tell eras apart by these bodies; the gate changes no byte."""
+    """MCP 2026-07-28 transports §Streamable HTTP: clients tell eras apart by these bodies; the gate
+    changes no byte."""
     backend = py_stateless_streamable_server
     config = make_config({"py": remote("py", "streamable-http", backend.url)})
     data = json.dumps(body).encode() if body is not None else None
@@ -371,8 +375,8 @@ async def test_backend_error_replies_are_byte_identical_through_the_gate(
 
 
 async def test_sse_reaches_the_client_event_by_event(gate: RunningGate) -> None:
-    """reference §3.4: no buffering; the first event arrives while the upstream still holds
-    its stream open, with its next tick a minute away."""
+    """No buffering (MCP 2025-11-25 transports §Streamable HTTP); the first event arrives while the
+    upstream still holds its stream open, with its next tick a minute away."""
     async with (
         aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
         http.get(gate.url("/echo/mcp"), headers={"Accept": "text/event-stream"}) as response,
@@ -438,7 +442,7 @@ async def test_client_disconnect_closes_the_upstream_request(
 
 
 async def test_a_body_of_several_mebibytes_reaches_the_backend_intact(gate: RunningGate) -> None:
-    """reference §3.4 (bodies pass through unchanged); sent to the backend in chunks."""
+    """Bodies pass through unchanged; sent to the backend in chunks."""
     text = "x" * (3 * 1024 * 1024)
     message = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"text": text}}
     async with (

@@ -43,7 +43,7 @@ def _gate_config(backend: RunningServer, transport: RemoteTransport) -> GateConf
 async def test_legacy_sse_front_walks_every_backend(
     server: ServerKind, transport: RemoteTransport, request: pytest.FixtureRequest
 ) -> None:
-    """DESIGN §2: `/<name>/sse` serves every backend type (pass-through or bridged)."""
+    """docs/routes.md: `/<name>/sse` serves every backend type (pass-through or bridged)."""
     backend = backend_for(request, server, transport)
     async with (
         running_gate(_gate_config(backend, transport)) as gate,
@@ -59,7 +59,7 @@ async def test_legacy_sse_front_walks_every_backend(
 async def test_streamable_front_in_legacy_mode_walks_every_backend(
     server: ServerKind, transport: RemoteTransport, request: pytest.FixtureRequest
 ) -> None:
-    """DESIGN §2: `/<name>/mcp` serves every backend type to an `initialize` client."""
+    """docs/routes.md: `/<name>/mcp` serves every backend type to an `initialize` client."""
     backend = backend_for(request, server, transport)
     async with (
         running_gate(_gate_config(backend, transport)) as gate,
@@ -88,7 +88,8 @@ async def test_streamable_front_in_auto_mode_ends_in_a_working_session(
     expected_version: str,
     request: pytest.FixtureRequest,
 ) -> None:
-    """reference §1: the SDK's default "auto" probes 2026-07-28 and falls back on 4xx bodies."""
+    """MCP 2026-07-28 versioning: the Python SDK's default "auto" probes 2026-07-28 and falls back
+    on 4xx bodies."""
     backend = backend_for(request, server, transport)
     async with (
         running_gate(_gate_config(backend, transport)) as gate,

@@ -1,8 +1,8 @@
 """`serviceAuths`: static bearer tokens and basic credentials per server, for machines.
 
-DESIGN §4: compared in constant time, never logged. RFC 6750 §3: a request without valid
-credentials gets 401 with a `Bearer` challenge. A server with no authentication at all is
-open to anyone who reaches the gate, and the gate says so in its log when it starts.
+docs/config.md `serviceAuths[]`: compared in constant time, never logged. RFC 6750 §3: a request
+without valid credentials gets 401 with a `Bearer` challenge. A server with no authentication at all
+is open to anyone who reaches the gate, and the gate says so in its log when it starts.
 """
 
 from __future__ import annotations
@@ -178,7 +178,8 @@ async def test_scheme_name_is_case_insensitive(gate: RunningGate) -> None:
 
 
 async def test_credentials_never_reach_the_log(gate: RunningGate) -> None:
-    """DESIGN §4: service credentials are never logged, whether they were right or wrong."""
+    """docs/THREAT_MODEL.md, secrets in logs: service credentials are never logged, whether they
+    were right or wrong."""
     with capture_logs() as logs:
         await _status(gate, "POST", "/bearer/mcp?token=" + OTHER_TOKEN, f"Bearer {CI_TOKEN}")
         await _status(gate, "POST", "/bearer/mcp", f"Bearer {CI_TOKEN}-wrong")

@@ -1,4 +1,4 @@
-"""An MCP session belongs to the principal that opened it (DESIGN §4).
+"""An MCP session belongs to the principal that opened it (docs/THREAT_MODEL.md).
 
 MCP 2025-11-25 security best practices §Session Hijacking: bind session ids to the user.
 Two serviceAuths entries of one server are two principals. A session opened by one and presented
@@ -202,7 +202,7 @@ async def test_legacy_session_presented_by_another_principal_is_not_found(
 async def test_bridged_legacy_session_is_found_by_either_query_spelling_for_its_owner_only(
     py_streamable_server: RunningServer, http: aiohttp.ClientSession
 ) -> None:
-    """reference §3.1: clients say `sessionId` (TS) or `session_id` (Python); both are bound."""
+    """Clients say `sessionId` (TypeScript SDK) or `session_id` (Python SDK); both are bound."""
     async with running_gate(_config(py_streamable_server, "streamable-http")) as gate:
         stream, message_url = await _legacy_endpoint(http, gate, TOKEN_A)
         async with stream:
@@ -284,8 +284,9 @@ async def _endpoint_of(http: aiohttp.ClientSession, url: str) -> str | None:
 async def test_a_backend_session_named_in_the_path_gets_a_key_of_its_own(
     echo_headers_server: RunningServer, http: aiohttp.ClientSession
 ) -> None:
-    """reference §3.1: the query stays opaque; an endpoint with its session in the path alone
-    gets a gate-minted key, so two streams never share one and POSTs reach the right path."""
+    """MCP 2024-11-05 transports §HTTP with SSE: the query stays opaque; an endpoint with its
+    session in the path alone gets a gate-minted key, so two streams never share one and POSTs reach
+    the right path."""
     backend = f"{echo_headers_server.url}/sse?events=1&hold=1&endpoint=/messages/abc123"
     server = remote("legacy", "sse", backend)
     async with running_gate(make_config({"legacy": server})) as gate:

@@ -128,7 +128,7 @@ async def test_a_line_over_the_size_limit_ends_the_session(monkeypatch: pytest.M
 
 
 async def test_a_command_that_cannot_start_gets_a_plain_502() -> None:
-    """reference §3.3: a backend failure is a plain 502, never a JSON-RPC body of the gate's."""
+    """docs/deploy.md: a backend failure is a plain 502, never a JSON-RPC body of the gate's."""
     server = stdio_server("missing", "/nonexistent/mcp-server", [])
     async with running_gate(stdio_gate_config(server)) as gate, raw_http() as http:
         session = RawSession(http, gate.url("/missing/mcp"), ALICE)

@@ -2,8 +2,8 @@
 
 Real servers over stdio (py_server, npm server-everything, PyPI mcp-server-time), each a
 child of the gate per MCP session; the SDK client in its default mode (which probes the
-2026-07-28 protocol first), in legacy mode, and over legacy HTTP+SSE. DESIGN §4 "Sessions
-and backends"; reference §3.3 for the era fallback.
+2026-07-28 protocol first), in legacy mode, and over legacy HTTP+SSE. docs/config.md
+`mcpServers.<name>` (stdio); MCP 2026-07-28 versioning for the era fallback.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def test_streamable_front_walks_a_stdio_server_in_both_client_modes(
 
 @pytest.mark.parametrize("server", ["py", "everything"])
 async def test_legacy_sse_front_walks_a_stdio_server(server: str) -> None:
-    """DESIGN §2: `/<name>/sse` serves stdio backends too (replies ride the one stream)."""
+    """docs/routes.md: `/<name>/sse` serves stdio backends too (replies ride the one stream)."""
     async with _gate() as gate, sse_client(gate.url(f"/{server}/sse"), ALICE) as client:
         walk = await conformance_walk(client, PROFILES[server])
     assert walk.problems == ()
@@ -88,7 +88,7 @@ async def test_mcp_server_time_answers_through_either_front(front: str) -> None:
 async def test_a_2026_request_without_a_session_gets_the_error_that_makes_clients_fall_back() -> (
     None
 ):
-    """Reference §3.3 / MCP 2026-07-28 versioning: 400 + -32022 naming the handshake
+    """MCP 2026-07-28 versioning: 400 + -32022 naming the handshake
     versions, so a modern client retries with initialize; no child is started for it."""
     discover = {
         "jsonrpc": "2.0",

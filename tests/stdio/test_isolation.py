@@ -1,6 +1,6 @@
 """Users sharing a stdio server: a child each, nobody sees anybody else's messages, a cap each.
 
-Two principals (two serviceAuths bearer tokens) on one stdio server. DESIGN §4: a session
+Two principals (two serviceAuths bearer tokens) on one stdio server. A session
 belongs to the principal that opened it (MCP 2025-11-25 security best practices §Session
 Hijacking: bind session ids to the user), one child per session, at most
 `sessions.maxPerUser` live children per user, the next one refused clearly, not queued.
@@ -88,8 +88,8 @@ async def test_two_users_at_once_get_two_children_and_only_their_own_messages() 
 
 
 async def test_a_session_id_presented_by_another_user_does_not_exist_for_them() -> None:
-    """DESIGN §4: another user presenting a session gets 404 on POST, GET and DELETE, and
-    the owner's session carries on untouched."""
+    """docs/THREAT_MODEL.md, session hijacking: another user presenting a session gets 404 on POST,
+    GET and DELETE, and the owner's session carries on untouched."""
     async with (
         running_gate(stdio_gate_config(py_stdio())) as gate,
         raw_http() as http,
@@ -112,7 +112,8 @@ async def test_a_session_id_presented_by_another_user_does_not_exist_for_them() 
 
 
 async def test_a_legacy_session_id_presented_by_another_user_does_not_exist_for_them() -> None:
-    """DESIGN §4, legacy front: Bob's POST to Alice's `/message?sessionId=…` gets 404."""
+    """docs/THREAT_MODEL.md, session hijacking, legacy front: Bob's POST to Alice's
+    `/message?sessionId=…` gets 404."""
     async with (
         running_gate(stdio_gate_config(py_stdio())) as gate,
         raw_http() as http,

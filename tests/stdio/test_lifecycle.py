@@ -2,8 +2,8 @@
 heard in the log, stopped with its session (DELETE, stream closed, idle) and at shutdown.
 
 Checked from the process table (/proc): which processes exist, their environment, their
-working directory, and that none is left behind, not even a zombie. DESIGN §4 "Sessions and
-backends"; issue 4 §1, §4, §5.
+working directory, and that none is left behind, not even a zombie. docs/config.md
+`mcpServers.<name>` and `proxy.sessions`; issue 4 §1, §4, §5.
 """
 
 from __future__ import annotations
@@ -181,8 +181,8 @@ async def test_every_session_gets_a_child_of_its_own_in_a_group_of_its_own() -> 
 
 
 async def test_shutdown_ends_open_streams_at_once_and_stops_their_children() -> None:
-    """DESIGN §5 (SIGTERM drains streams and stops children): a client holding its GET
-    stream open does not hold shutdown for the grace period; its child is stopped."""
+    """docs/config.md `shutdownGrace` (SIGTERM drains streams and stops children): a client holding
+    its GET stream open does not hold shutdown for the grace period; its child is stopped."""
     config = stdio_gate_config(py_stdio())
     config = replace(config, proxy=replace(config.proxy, shutdown_grace_seconds=600.0))
     gate_cm = running_gate(config)

@@ -1,4 +1,5 @@
-"""The login session cookie's flags (DESIGN §4): `__Host-` on https, HttpOnly, Secure, Lax."""
+"""The login session cookie's flags (docs/THREAT_MODEL.md): `__Host-` on https, HttpOnly, Secure,
+Lax."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def test_session_cookie_on_plain_http_drops_the_prefix_and_secure_only():
 
 
 def test_session_cookie_value_reveals_neither_subject_nor_email():
-    """DESIGN §4: browser sessions are AES-GCM encrypted cookies."""
+    """docs/THREAT_MODEL.md, Assets: browser sessions are AES-GCM encrypted cookies."""
     _, morsel = _session_morsel(secure=True)
     assert "alice" not in morsel.value
     assert "subject" not in morsel.value

@@ -297,7 +297,7 @@ async def test_login_finished_in_another_browser_does_not_sign_that_browser_in(
 async def test_page_and_its_forms_live_under_the_base_url_path(
     oauth_gate_factory, echo_headers_server
 ):
-    """DESIGN §2: every route honours a path in baseURL."""
+    """docs/routes.md: every route honours a path in baseURL."""
     servers = {"notion": notion_server(echo_headers_server.url + "/mcp")}
     async with (
         oauth_gate_factory(servers, base_path="/gate") as gate,
@@ -313,7 +313,7 @@ async def test_page_and_its_forms_live_under_the_base_url_path(
 
 
 async def test_page_sign_in_with_the_idp_unreachable_is_a_clear_502(echo_headers_server):
-    """DESIGN §5: an IdP that cannot be reached is a 502 that says so, never a 500."""
+    """docs/deploy.md: an IdP that cannot be reached is a 502 that says so, never a 500."""
     dead_idp = f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
     auth = oauth_config(dead_idp, client_id="gate", client_secret="gate-secret")
     config = make_config({"notion": notion_server(echo_headers_server.url + "/mcp")}, auth=auth)

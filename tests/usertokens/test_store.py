@@ -59,7 +59,7 @@ async def test_pasted_token_does_not_open_as_a_service_connection():
 
 
 async def test_stored_bytes_hold_neither_the_token_nor_the_user():
-    """DESIGN §4: secrets at rest are AES-256-GCM sealed; keys are digests."""
+    """docs/THREAT_MODEL.md, Assets: secrets at rest are AES-256-GCM sealed; keys are digests."""
     store = MemoryStore()
     tokens = UserTokenStore(store, Sealer([NEW_KEY]))
     await tokens.save("alice@example.com", "notion", TOKEN)
@@ -84,7 +84,7 @@ async def test_tampered_record_reads_as_absent():
 
 
 async def test_token_sealed_with_an_old_key_opens_after_rotation_until_the_key_is_dropped():
-    """DESIGN §3 encryptionKey rotation: the first key seals, all listed keys open."""
+    """docs/config.md `encryptionKey` rotation: the first key seals, all listed keys open."""
     store = MemoryStore()
     await UserTokenStore(store, Sealer([OLD_KEY])).save("alice", "notion", TOKEN)
     rotated = UserTokenStore(store, Sealer([NEW_KEY, OLD_KEY]))

@@ -1,9 +1,9 @@
 """The application as a whole: operations routes, a path in `baseURL`, the access log, stopping.
 
-DESIGN §2: every route honours a path in `baseURL`. DESIGN §4: logs are structlog, JSON in
-production, and never carry a secret (so never a query string). DESIGN §5: SIGTERM drains
-streams; `serve.py` lets in-flight requests finish within the grace period and cuts the
-rest.
+docs/routes.md: every route honours a path in `baseURL`. docs/deploy.md: logs are JSON in
+production, and never carry a secret (so never a query string). docs/config.md
+`shutdownGrace`: SIGTERM drains streams; `serve.py` lets in-flight requests finish within the grace
+period and cuts the rest.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ async def _get(url: str, **headers: str) -> tuple[int, bytes]:
 
 
 async def test_health_and_ready_answer_200(py_streamable_server: RunningServer) -> None:
-    """DESIGN §2: `/health` (alive) and `/ready` (storage reachable: memory always is)."""
+    """docs/routes.md: `/health` (alive) and `/ready` (storage reachable: memory always is)."""
     config = make_config({"py": remote("py", "streamable-http", py_streamable_server.url)})
     async with running_gate(config) as gate:
         health, ready = await _get(gate.url("/health")), await _get(gate.url("/ready"))
@@ -74,7 +74,7 @@ async def gate_under_path(
 
 
 async def test_base_url_path_prefixes_every_route(gate_under_path: RunningGate) -> None:
-    """DESIGN §2: a gate served under /gate answers there, and only there."""
+    """docs/routes.md: a gate served under /gate answers there, and only there."""
     origin = "http://" + urlsplit(gate_under_path.base_url).netloc
     assert gate_under_path.base_url == f"{origin}/gate"
     assert (await _get(gate_under_path.url("/health")))[0] == 200
@@ -87,7 +87,8 @@ async def test_base_url_path_prefixes_every_route(gate_under_path: RunningGate) 
 async def test_legacy_endpoint_event_points_under_the_base_path(
     gate_under_path: RunningGate, name: str
 ) -> None:
-    """reference §3.1 and §5 pitfall 15: the endpoint event keeps the public path prefix;
+    """MCP 2024-11-05 transports §HTTP with SSE: the endpoint event keeps the public path prefix
+    (behind proxies it is often lost);
     both fronts name the session by a gate-minted `sessionId` (issue 17 §6)."""
     async with (
         aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
@@ -120,7 +121,8 @@ async def test_sdk_client_walks_a_gate_under_a_path(
 async def test_access_log_has_one_line_per_request_without_query_strings(
     gate_under_path: RunningGate,
 ) -> None:
-    """DESIGN §4: status and duration for every request; a query may carry secrets, so never."""
+    """docs/deploy.md: status and duration for every request; a query may carry secrets, so
+    never."""
     secret = "query-secret-0b7e"
     with capture_logs() as logs:
         await _get(gate_under_path.url(f"/health?code={secret}"))
@@ -174,7 +176,8 @@ def own_echo(server_log_dir: Path) -> Iterator[RunningServer]:
 
 
 async def test_stop_lets_an_in_flight_stream_finish(own_echo: RunningServer) -> None:
-    """DESIGN §5: stopping drains; a stream that ends within the grace period ends whole."""
+    """docs/config.md `shutdownGrace`: stopping drains; a stream that ends within the grace period
+    ends whole."""
     url = f"{own_echo.url}/stream?events=3&interval_ms=100"
     config = make_config({"s": remote("s", "streamable-http", url)})
     app = create_app(config)
@@ -195,8 +198,8 @@ async def test_stop_lets_an_in_flight_stream_finish(own_echo: RunningServer) -> 
 async def test_stop_cuts_streams_that_outlive_the_grace_period(
     own_echo: RunningServer, py_streamable_server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """DESIGN §5: after the grace period open streams end (pass-through and bridged), the
-    upstream requests close, and the bridged sessions are gone."""
+    """docs/config.md `shutdownGrace`: after the grace period open streams end (pass-through and
+    bridged), the upstream requests close, and the bridged sessions are gone."""
     servers = {
         "held": remote("held", "streamable-http", f"{own_echo.url}/s?events=0&hold=1"),
         "py": remote("py", "streamable-http", py_streamable_server.url),
@@ -243,8 +246,8 @@ def _write_config(tmp_path: Path, port: int, backend_url: str) -> Path:
 async def test_gate_process_drains_and_exits_cleanly_on_signal(
     own_echo: RunningServer, tmp_path: Path, signum: signal.Signals
 ) -> None:
-    """DESIGN §5: `mcp-gate serve` stops on SIGTERM or SIGINT, lets the open stream finish,
-    exits 0, and logs JSON lines (stderr is not a terminal)."""
+    """docs/config.md `shutdownGrace`: `mcp-gate serve` stops on SIGTERM or SIGINT, lets the open
+    stream finish, exits 0, and logs JSON lines (stderr is not a terminal)."""
     port = free_port()
     config = _write_config(tmp_path, port, f"{own_echo.url}/s?events=3&interval_ms=100")
     process = await asyncio.create_subprocess_exec(

@@ -87,9 +87,19 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- end }}
 {{- end }}
 
-{{- /* Several replicas share state only through Redis, with keys every replica knows. */}}
-{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}
+{{- /* The chart's `workers` is the one place the number of workers is set. */}}
+{{- $configWorkers := get $config.proxy "workers" }}
+{{- if and $configWorkers (ne (int $configWorkers) (int .Values.workers)) }}
+{{- fail (printf "mcp-gate: config.proxy.workers is %d but the chart's workers value is %d; set workers: %d and drop config.proxy.workers (the chart sets it, and opens the internal ports to match)" (int $configWorkers) (int .Values.workers) (int $configWorkers)) }}
+{{- end }}
+
+{{- /* Several replicas share state only through Redis, with keys every replica knows,
+and relay each other's MCP sessions (stdio children, streams) over the internal port. */}}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled (gt (int .Values.workers) 1) }}
 {{- $why := ternary "autoscaling.enabled is true" (printf "replicaCount is %d" (int .Values.replicaCount)) .Values.autoscaling.enabled }}
+{{- if and (not .Values.autoscaling.enabled) (le (int .Values.replicaCount) 1) }}
+{{- $why = printf "workers is %d" (int .Values.workers) }}
+{{- end }}
 {{- if ne $storage "redis" }}
 {{- fail (printf "mcp-gate: %s, but with storage %q each replica keeps its own tokens and sessions; more than one replica needs config.proxy.auth.storage: redis (with redis.enabled, externalRedis.url or the sentinels of config.proxy.auth.redis) and fixed jwtSecret and encryptionKey from a Secret; or run one replica (replicaCount: 1, autoscaling.enabled: false)" $why $storage) }}
 {{- end }}
@@ -103,6 +113,10 @@ says what to change. Included once, from configmap.yaml, so every render runs th
 {{- end }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- $cluster := get $config.proxy "cluster" | default dict }}
+{{- if not (has "MCP_GATE_ADVERTISE_URL" (include "mcp-gate.envNames" (get $cluster "advertiseURL") | fromJsonArray)) }}
+{{- fail (printf "mcp-gate: %s, but config.proxy.cluster.advertiseURL does not read MCP_GATE_ADVERTISE_URL, so a session opened on one replica would fail on the others; add cluster: {advertiseURL: {$env: MCP_GATE_ADVERTISE_URL}} under config.proxy (the chart sets it to http://$(POD_IP):%d)" $why (int .Values.cluster.internalPort)) }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -131,3 +131,17 @@ from outside the pod), else "" (the gate's default, 127.0.0.1:9090, is loopback)
 
 {{/* Writable directories under the read-only root filesystem. */}}
 {{- define "mcp-gate.homeDir" -}}/home/mcp-gate{{- end }}
+
+{{/* The config the gate runs: `config` as given, with proxy.workers from `workers`. */}}
+{{- define "mcp-gate.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- if gt (int .Values.workers) 1 }}
+{{- $_ := set $config.proxy "workers" (int .Values.workers) }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* "true" when the config makes this gate a replica of a cluster (config.proxy.cluster). */}}
+{{- define "mcp-gate.clustered" -}}
+{{- if get .Values.config.proxy "cluster" }}true{{ end }}
+{{- end }}

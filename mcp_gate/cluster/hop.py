@@ -1,0 +1,141 @@
+"""Authenticating the internal hop: a request one replica relays to the owner of its session.
+
+The relaying replica has authenticated the client already (bearer, service credential);
+the owner must not do it again (it has no token to check) and must not trust a request
+that merely claims to be a hop. So a hop carries two headers:
+
+    X-Mcp-Gate-Hop: t=<unix seconds>,id=<random request id>,mac=<base64url HMAC-SHA256>
+    X-Mcp-Gate-Principal: <base64url JSON of the verified principal>
+
+The MAC (key: `crypto/hop_keys.py`, from `jwtSecret`) covers the version, the timestamp,
+the request id, the method, the path with its query, and the principal header, so none
+can be changed in transit without the key. The owner refuses (403, logged) a hop that is
+malformed, forged (bad MAC), stale (timestamp more than `HOP_WINDOW_SECONDS` away from its
+clock) or replayed (a request id seen within the window: each id is written once to the
+store with `put_new`, so a replay is refused by whichever replica it reaches).
+Pure but for the replay record; knows nothing of aiohttp.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+
+from mcp_gate.crypto.hop_keys import derive_hop_key, hop_mac, macs_equal
+from mcp_gate.principal import Principal
+from mcp_gate.store.protocols import Store
+
+HOP_HEADER = "X-Mcp-Gate-Hop"
+HOP_PRINCIPAL_HEADER = "X-Mcp-Gate-Principal"
+# policy: replicas' clocks agree within seconds (NTP); a hop older than this is refused,
+# and request ids are remembered this long after it, so a replay cannot outlive its record.
+HOP_WINDOW_SECONDS = 30.0
+_VERSION = "v1"
+_NONCE_KIND = "hop_nonce"
+_PRINCIPAL_KINDS = frozenset({"user", "client", "workload", "service", "anonymous"})
+_MAX_HEADER_CHARS = 4096
+
+
+class HopRefusedError(Exception):
+    """A hop the owner must not serve; `reason` is safe to log (never a MAC or principal)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_principal(principal: Principal) -> str:
+    return _b64(json.dumps(asdict(principal), separators=(",", ":")).encode())
+
+
+def decode_principal(text: str) -> Principal:
+    raw = json.loads(_unb64(text))
+    if not isinstance(raw, dict) or raw.get("kind") not in _PRINCIPAL_KINDS:
+        raise ValueError("not a principal")
+    groups = raw.get("groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ValueError("groups must be strings")
+    fields = {k: raw[k] for k in ("id", "email", "subject", "client_id") if k in raw}
+    if not all(isinstance(v, str) or (k == "email" and v is None) for k, v in fields.items()):
+        raise ValueError("principal fields must be strings")
+    return Principal(raw["kind"], groups=tuple(groups), **fields)
+
+
+@dataclass(frozen=True)
+class HopKey:
+    """Signs and checks hops; `clock` gives Unix seconds (tests move it)."""
+
+    key: bytes
+    clock: Callable[[], float] = time.time
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> HopKey:
+        return cls(derive_hop_key(secret))
+
+    def _mac(self, stamp: str, request_id: str, method: str, path: str, who: str) -> bytes:
+        fields = (_VERSION, stamp, request_id, method.upper(), path, who)
+        return hop_mac(self.key, "\n".join(fields).encode())
+
+    def sign(self, method: str, path: str, principal: Principal) -> dict[str, str]:
+        """The hop headers for relaying `method path` (path with its query) for `principal`."""
+        stamp = str(int(self.clock()))
+        request_id = secrets.token_urlsafe(16)
+        who = encode_principal(principal)
+        mac = _b64(self._mac(stamp, request_id, method, path, who))
+        return {
+            HOP_HEADER: f"t={stamp},id={request_id},mac={mac}",
+            HOP_PRINCIPAL_HEADER: who,
+        }
+
+    def check(self, headers: Mapping[str, str], method: str, path: str) -> tuple[Principal, str]:
+        """(principal, request id) of a well-signed, fresh hop; HopRefusedError otherwise.
+        Replays are `HopVerifier`'s to catch."""
+        value = headers.get(HOP_HEADER, "")
+        who = headers.get(HOP_PRINCIPAL_HEADER, "")
+        if not value or not who or len(value) + len(who) > _MAX_HEADER_CHARS:
+            raise HopRefusedError("missing or oversized hop headers")
+        try:
+            parts = dict(item.split("=", 1) for item in value.split(","))
+            stamp, request_id, mac = parts["t"], parts["id"], _unb64(parts["mac"])
+            sent_at = int(stamp)
+        except (ValueError, KeyError, binascii.Error):
+            raise HopRefusedError("malformed hop header") from None
+        if not macs_equal(mac, self._mac(stamp, request_id, method, path, who)):
+            raise HopRefusedError("bad hop signature")
+        if abs(self.clock() - sent_at) > HOP_WINDOW_SECONDS:
+            raise HopRefusedError("stale hop")
+        try:
+            principal = decode_principal(who)
+        except (ValueError, TypeError, binascii.Error):
+            raise HopRefusedError("unreadable principal") from None
+        return principal, request_id
+
+
+class HopVerifier:
+    """`HopKey.check` plus the replay record, shared by every replica through the store."""
+
+    def __init__(self, key: HopKey, store: Store) -> None:
+        self._key = key
+        self._store = store
+
+    async def verify(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
+        principal, request_id = self._key.check(headers, method, path)
+        fresh = await self._store.put_new(
+            _NONCE_KIND, request_id, b"1", ttl_seconds=2 * HOP_WINDOW_SECONDS
+        )
+        if not fresh:
+            raise HopRefusedError("replayed hop")
+        return principal

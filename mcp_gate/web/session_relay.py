@@ -1,0 +1,81 @@
+"""Where each MCP request is served: here, or at the replica that owns its session.
+
+Two middlewares, the one place that decides "mine or relay" (docs/deploy.md §Scale-out):
+
+- `internal_hops`, on the internal listener (`proxy.cluster.internalAddr`): only MCP
+  routes, and only as authenticated hops (cluster/hop.py). A hop's verified principal goes
+  on the request (`HOP_PRINCIPAL`) in place of bearer authentication (mcp_auth.py reads
+  it); a malformed, forged, stale or replayed one gets 403 and a log line. Anything else
+  there is 404: the internal port serves nothing public.
+- `session_relay`, after authentication, on the public listener: a request naming a
+  session (`Mcp-Session-Id`, a legacy `sessionId`) that another replica owns goes there
+  (cluster/relay.py) and its answer comes back; an owner that is gone (lease lapsed,
+  connection refused) means 404 (MCP transports §Session Management: start a new
+  session). A session of another principal is not found by the lookup, so it stays here
+  and gets this replica's 404, as on every replica. A hop is never relayed again.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mcp_gate.appkeys import BINDINGS, CLUSTER, HOP_PRINCIPAL, PRINCIPAL, SERVER_NAME
+from mcp_gate.cluster.hop import HopRefusedError
+from mcp_gate.cluster.relay import OwnerGoneError
+from mcp_gate.jsonrpc import INVALID_REQUEST
+from mcp_gate.proxy.call import named_session
+from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
+from mcp_gate.web.mcp_auth import MCP_ROUTE_PREFIX
+
+log = structlog.get_logger()
+
+
+def _local_port(request: web.Request) -> int | None:
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    return sockname[1] if isinstance(sockname, tuple) else None
+
+
+@web.middleware
+async def internal_hops(request: web.Request, handler: Handler) -> web.StreamResponse:
+    node = request.app[CLUSTER]
+    if node.hops is None or not node.is_internal(_local_port(request)):
+        return await handler(request)
+    route_name = request.match_info.route.name
+    if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
+        return jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener")
+    try:
+        principal = await node.hops.verify(request.headers, request.method, request.path_qs)
+    except HopRefusedError as exc:
+        log.warning("hop_refused", reason=exc.reason, peer=request.remote)
+        return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: not a valid internal hop")
+    request[HOP_PRINCIPAL] = principal
+    return await handler(request)
+
+
+@web.middleware
+async def session_relay(request: web.Request, handler: Handler) -> web.StreamResponse:
+    node = request.app[CLUSTER]
+    principal = request.get(PRINCIPAL)
+    if node.relay is None or principal is None or HOP_PRINCIPAL in request:
+        return await handler(request)
+    session_id = named_session(request)
+    if not session_id:
+        return await handler(request)
+    bindings = request.app[BINDINGS]
+    server = request[SERVER_NAME]
+    binding = await bindings.lookup(server, session_id, principal)
+    if binding is None or bindings.is_local(binding):
+        return await handler(request)
+    owner_url = await node.replica.locate(binding.replica)
+    if owner_url is None:
+        log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="lease")
+        return session_not_found()
+    try:
+        return await node.relay.forward(request, owner_url, principal)
+    except OwnerGoneError:
+        node.replica.forget(binding.replica)
+        log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="refused")
+        return session_not_found()
