@@ -32,6 +32,7 @@ from mcp_gate.appkeys import (
     IDENTITY_SIGNER,
     IN_FLIGHT,
     METRICS,
+    RATE_LIMITS,
     SESSIONS,
     STANDALONE_STREAMS,
     STORE,
@@ -48,6 +49,7 @@ from mcp_gate.config.model import AuthConfig, GateConfig, ServerConfig, split_ad
 from mcp_gate.cookies import BrowserCookies
 from mcp_gate.crypto.aead import sealer_from_config
 from mcp_gate.crypto.digest import token_digest
+from mcp_gate.errors import StorageUnavailableError
 from mcp_gate.idp.dev import verify_dev_provider_allowed
 from mcp_gate.idp.provider import build_identity_provider
 from mcp_gate.key_sources import client_keys, issuer_keys
@@ -63,15 +65,19 @@ from mcp_gate.oauth.introspection import IntrospectingServer, ResourceServerRegi
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
+from mcp_gate.oauth.revalidation import GrantRevalidation
+from mcp_gate.oauth.revocations import RevocationMarks
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
+from mcp_gate.offboarding import mark_ttl_seconds
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import FrontParts, build_all_fronts
-from mcp_gate.proxy.mcp_sessions import SessionRegistry
+from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry
 from mcp_gate.proxy.session_quota import SessionQuota
 from mcp_gate.proxy.user_credentials import UserCredentials
+from mcp_gate.rate_limits import RateLimits
 from mcp_gate.store.factory import open_store
 from mcp_gate.store.protocols import Store
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -204,12 +210,23 @@ def _authorization_server(
         resources = ResourceIndex(
             base_url, config.servers, (rs.resource for rs in auth_config.resource_servers)
         )
-        grants = GrantStore(store)
+        marks = RevocationMarks(store, mark_ttl_seconds=mark_ttl_seconds(config))
+        grants = GrantStore(store, marks)
         secret = auth_config.jwt_secret.reveal().encode() if auth_config.jwt_secret else None
         access_tokens = AccessTokens(secret or os.urandom(32), config.proxy.issuer)
         fetcher = cimd_fetcher or HttpsDocumentFetcher(http)
         sealer = sealer_from_config(auth_config)
         user_tokens = UserTokenStore(store, sealer)
+        idp = build_identity_provider(
+            auth_config.idp,
+            config.proxy.base_url,
+            http,
+            allowed_domains=auth_config.allowed_domains,
+            groups_cache_seconds=auth_config.revalidate_interval_seconds,
+        )
+        revalidation = GrantRevalidation(
+            store, sealer, idp, interval_seconds=auth_config.revalidate_interval_seconds
+        )
         components = AuthComponents(
             config=config,
             issuer=config.proxy.issuer,
@@ -225,6 +242,7 @@ def _authorization_server(
                 resources,
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
+                revalidation=revalidation,
             ),
             client_assertions=ClientAssertionVerifier(
                 client_keys(auth_config.clients, http),
@@ -242,13 +260,14 @@ def _authorization_server(
                 for rs in auth_config.resource_servers
             ),
             features=_features(config, auth_config),
-            verifier=GateTokenVerifier(access_tokens, grants, resources),
-            idp=build_identity_provider(
-                auth_config.idp,
-                config.proxy.base_url,
-                http,
-                allowed_domains=auth_config.allowed_domains,
+            verifier=GateTokenVerifier(
+                access_tokens,
+                grants,
+                resources,
+                cache_seconds=auth_config.revocation_check_seconds,
             ),
+            idp=idp,
+            revalidation=revalidation,
             consent_requests=ConsentRequests(sealer),
             cookies=BrowserCookies(sealer, secure=config.proxy.base_url.startswith("https://")),
             browser_logins=BrowserLoginStore(store),
@@ -282,12 +301,15 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 
 def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def open_it(app: web.Application) -> AsyncIterator[None]:
+        limits = app[CONFIG].proxy.limits
         if shared is not None:
             app[STORE] = shared
+            app[RATE_LIMITS] = RateLimits(shared, limits)
             yield
             return
         async with open_store(app[CONFIG].proxy.auth) as store:
             app[STORE] = store
+            app[RATE_LIMITS] = RateLimits(store, limits)
             yield
 
     return open_it
@@ -337,11 +359,31 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
     app[BINDINGS] = bindings
     app[SESSIONS] = registry
     app[METRICS].gauges["mcp_gate_bridged_sessions"] = lambda: float(len(registry))
+    auth = app.get(AUTH)
+    marks = auth.grants.marks if auth is not None else None
+    if auth is not None:
+        # A token refused for a revocation mark ends its principal's sessions at once.
+        auth.verifier.on_principal_revoked(lambda p: _close_revoked(registry, p))
+
+    async def is_revoked(session: McpSession) -> bool:
+        assert marks is not None
+        principal = session.principal
+        return await marks.is_revoked(
+            email=principal.email or "",
+            client_id=principal.client_id,
+            began_at=session.opened_at,
+        )
 
     async def reap_forever() -> None:
         while True:
             await asyncio.sleep(settings.cleanup_interval_seconds)
             await registry.reap()
+            if marks is None:
+                continue
+            try:
+                await registry.close_revoked(is_revoked)
+            except StorageUnavailableError as exc:  # the next tick tries again
+                log.warning("revocation_check_failed", reason=str(exc))
 
     reaper = asyncio.create_task(reap_forever(), name="session-reaper")
     yield
@@ -349,6 +391,12 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await reaper
     await registry.close_all()
+
+
+def _close_revoked(registry: SessionRegistry, principal: Principal) -> None:
+    closed = registry.close_principal(principal.id, "revoked")
+    if closed:
+        log.info("mcp_sessions_revoked", principal=principal.id, sessions=closed)
 
 
 async def _fronts(app: web.Application) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import ServerFronts
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
 from mcp_gate.proxy.user_credentials import UserCredentials
+from mcp_gate.rate_limits import RateLimits
 from mcp_gate.store.protocols import Store
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
@@ -25,6 +26,7 @@ from mcp_gate.web.bearer_auth import Authenticator
 CONFIG = web.AppKey("config", GateConfig)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 STORE = web.AppKey("store", Store)
+RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 SESSIONS = web.AppKey("sessions", SessionRegistry)
 # Who owns each MCP session, and on which replica (proxy/bindings.py).
 BINDINGS = web.AppKey("bindings", SessionBindings)

@@ -89,6 +89,8 @@ class OAuthError(GateError):
 
     error: str = "invalid_request"
     status: int = 400
+    # Sent as `Retry-After` (RFC 9110 §10.2.3) when set: a 429's wait.
+    retry_after_seconds: int | None = None
 
     def __init__(self, description: str = "", *, error: str | None = None) -> None:
         if error is not None:

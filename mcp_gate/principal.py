@@ -83,8 +83,17 @@ class Principal:
     groups: tuple[str, ...] = ()
 
     @classmethod
-    def user(cls, subject: str, email: str | None, *, client_id: str = "") -> Principal:
-        return cls("user", f"user:{subject}", email, subject=subject, client_id=client_id)
+    def user(
+        cls,
+        subject: str,
+        email: str | None,
+        *,
+        client_id: str = "",
+        groups: tuple[str, ...] = (),
+    ) -> Principal:
+        return cls(
+            "user", f"user:{subject}", email, subject=subject, client_id=client_id, groups=groups
+        )
 
     @classmethod
     def client(cls, client_id: str) -> Principal:

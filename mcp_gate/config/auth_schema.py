@@ -39,7 +39,8 @@ _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 AUTH_KEYS = (
     "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
     "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
-    "resourceServers", "identityKeys",
+    "resourceServers", "identityKeys", "revocationCheckInterval",
+    "revalidateInterval",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
 AUTH_MCP_FRONT_KEYS = ("googleClientId", "googleClientSecret", "googleRedirectUri", "issuer")
@@ -105,6 +106,12 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
         trusted_issuers=parse_trusted_issuers(section),
         resource_servers=parse_resource_servers(section, base_url, clients),
         identity_keys=_keys(section, "identityKeys"),
+        revocation_check_seconds=section.duration(
+            "revocationCheckInterval", defaults.revocation_check_seconds
+        ),
+        revalidate_interval_seconds=section.duration(
+            "revalidateInterval", defaults.revalidate_interval_seconds
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 
-from mcp_gate.config.model import IdpConfig, ProviderKind
+from mcp_gate.config.model import GoogleGroupsConfig, IdpConfig, ProviderKind
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import resolve, split_url
 from mcp_gate.loopback import is_loopback_host, is_tls_or_loopback_url
@@ -21,7 +21,8 @@ DISCOVERY_SUFFIX = "/.well-known/openid-configuration"  # OIDC Discovery 1.0 §4
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com" + DISCOVERY_SUFFIX
 _GITHUB_KEYS = ("githubUrl", "githubApiUrl", "allowedOrgs", "allowedTeams")
 IDP_KEYS = (
-    "provider", "clientId", "clientSecret", "discoveryUrl", "scopes", "emailClaim", *_GITHUB_KEYS
+    "provider", "clientId", "clientSecret", "discoveryUrl", "scopes", "emailClaim", "groupsClaim",
+    "googleGroups", *_GITHUB_KEYS
 )  # fmt: skip
 PROVIDERS = ("google", "oidc", "github", "dev")
 _PROVIDER_LIST = ", ".join(PROVIDERS[:-1]) + " or " + PROVIDERS[-1]
@@ -64,7 +65,9 @@ def parse_idp(auth: Section, base_url: str) -> IdpConfig:
     if provider == "oidc":
         section.need("discoveryUrl", "the provider's .well-known/openid-configuration URL")
     else:
-        section.forbid(("emailClaim",), "only with provider: oidc")
+        section.forbid(("emailClaim", "groupsClaim"), "only with provider: oidc")
+    if provider != "google":
+        section.forbid(("googleGroups",), "only with provider: google")
     if provider == "github":
         section.forbid(("discoveryUrl",), "GitHub's OAuth is not OpenID Connect; see githubUrl")
     else:
@@ -91,6 +94,8 @@ def parse_idp(auth: Section, base_url: str) -> IdpConfig:
         discovery_url=discovery_url or (GOOGLE_DISCOVERY_URL if provider == "google" else None),
         scopes=section.text_list("scopes"),
         email_claim=_email_claim(section),
+        groups_claim=_groups_claim(section),
+        google_groups=_google_groups(section) if section.has("googleGroups") else None,
     )
     return _github(section, idp) if provider == "github" else idp
 
@@ -131,6 +136,58 @@ def _email_claim(section: Section) -> str:
     if not _CLAIM_NAME.fullmatch(claim):
         section.ctx.error(section.at("emailClaim"), "expected a claim name like upn")
         return IdpConfig.email_claim
+    return claim
+
+
+def _google_groups(idp: Section) -> GoogleGroupsConfig:
+    """`{adminEmail, serviceAccountKey | serviceAccountKeyFile, directoryUrl?}`."""
+    section = idp.child(
+        "googleGroups",
+        ("adminEmail", "serviceAccountKey", "serviceAccountKeyFile", "directoryUrl"),
+    )
+    section.need("adminEmail", "the Workspace admin the service account acts as")
+    admin = section.text("adminEmail")
+    if admin and "@" not in admin:
+        section.ctx.error(section.at("adminEmail"), "expected an email address")
+    key = section.secret("serviceAccountKey")
+    key_file = section.text("serviceAccountKeyFile")
+    if (key is None) == (not key_file):
+        section.ctx.error(
+            section.at("serviceAccountKey"),
+            "give exactly one of serviceAccountKey (the key file's JSON, e.g. {$env: ...}) "
+            "and serviceAccountKeyFile (its path)",
+        )
+    elif key is not None:
+        # Imported here: the key's crypto loads only for a config that has one.
+        from mcp_gate.idp.service_account_key import (
+            ServiceAccountKeyError,
+            parse_service_account_key,
+        )
+
+        try:
+            parse_service_account_key(key.reveal())
+        except ServiceAccountKeyError as exc:
+            section.ctx.error(section.at("serviceAccountKey"), str(exc))
+    directory = section.text("directoryUrl", GoogleGroupsConfig.directory_url).rstrip("/")
+    if not is_tls_or_loopback_url(directory):
+        section.ctx.error(section.at("directoryUrl"), "must be https (http only on loopback)")
+    return GoogleGroupsConfig(
+        admin_email=admin,
+        service_account_key=key,
+        service_account_key_file=key_file,
+        directory_url=directory,
+    )
+
+
+def _groups_claim(section: Section) -> str:
+    claim = section.text("groupsClaim", "")
+    # Auth0's custom claims are namespaced by a URL: https://example.com/groups.
+    if claim and not _CLAIM_NAME.fullmatch(claim):
+        section.ctx.error(
+            section.at("groupsClaim"),
+            "expected a claim name like groups, realm_access.roles or https://example.com/groups",
+        )
+        return ""
     return claim
 
 

@@ -117,6 +117,35 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """`{requests: 600, per: 1m}`: at most `requests` in `per_seconds`."""
+
+    requests: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """`proxy.limits`; a limit that is None is off (rate_limits.py)."""
+
+    per_user: RateLimit | None = None
+    # policy: generous, since hosted MCP clients share egress addresses; a flood still stops.
+    token_per_address: RateLimit | None = RateLimit(1200, 60.0)
+    authorize_per_address: RateLimit | None = RateLimit(300, 60.0)
+
+
+@dataclass(frozen=True)
+class GoogleGroupsConfig:
+    """`idp.googleGroups`: read Workspace groups through a delegated service account."""
+
+    admin_email: str
+    # The key file's JSON (`serviceAccountKey`), or where the file is (`serviceAccountKeyFile`).
+    service_account_key: Secret | None = None
+    service_account_key_file: str = ""
+    directory_url: str = "https://admin.googleapis.com"
+
+
+@dataclass(frozen=True)
 class IdpConfig:
     provider: ProviderKind
     client_id: str = ""
@@ -127,6 +156,11 @@ class IdpConfig:
     scopes: tuple[str, ...] = ()
     # The ID-token claim holding the user's address (oidc): `email`, or Entra's `upn`.
     email_claim: str = "email"
+    # The ID-token claim holding the user's groups (oidc): `groups`, or an Auth0 namespaced
+    # claim; "" reads none.
+    groups_claim: str = ""
+    # google: groups from the Admin SDK Directory API.
+    google_groups: GoogleGroupsConfig | None = None
     # github: the web and API roots (GitHub Enterprise Server: https://host, https://host/api/v3)
     # and who may log in: members of any of these orgs or teams ("org/team-slug").
     github_url: str = "https://github.com"
@@ -232,6 +266,10 @@ class AuthConfig:
     resource_servers: tuple[ResourceServer, ...] = ()
     # Seeds of the identity JWTs' P-256 keys: the first signs, all are published.
     identity_keys: tuple[Secret, ...] = ()
+    # How long a replica trusts that a grant it checked is not revoked (oauth/bearer.py).
+    revocation_check_seconds: float = 5.0
+    # At a refresh, re-check the account at the IdP at most this often (revalidation.py).
+    revalidate_interval_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -241,6 +279,7 @@ class ProxyConfig:
     addr: str = "127.0.0.1:8080"
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     auth: AuthConfig | None = None
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Where `/metrics` listens; "" serves no metrics at all.
     metrics_addr: str = DEFAULT_METRICS_ADDR

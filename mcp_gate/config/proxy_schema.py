@@ -1,8 +1,8 @@
 """The `proxy` section: public URL, listen address, sessions, size limits; `auth` is delegated.
 
 Owns the meaning and checks of
-`proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,maxMessageSize,shutdownGrace,
-admin,workers,cluster}`;
+`proxy.{name,baseURL,addr,metricsAddr,sessions,limits,maxBodySize,maxMessageSize,
+shutdownGrace,admin,workers,cluster}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -19,7 +19,9 @@ from mcp_gate.config.model import (
     DEFAULT_METRICS_ADDR,
     AuthConfig,
     ClusterConfig,
+    LimitsConfig,
     ProxyConfig,
+    RateLimit,
     SessionsConfig,
     split_addr,
 )
@@ -29,9 +31,10 @@ from mcp_gate.config.values import is_http_url, split_url
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = (
     "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
-    "maxMessageSize", "shutdownGrace", "admin", "workers", "cluster",
+    "maxMessageSize", "shutdownGrace", "admin", "workers", "cluster", "limits",
 )  # fmt: skip
 CLUSTER_KEYS = ("advertiseURL", "internalAddr", "leaseTtl")
+LIMITS_KEYS = ("perUser", "tokenPerAddress", "authorizePerAddress")
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser", "maxPerAddress")
 
@@ -73,6 +76,7 @@ def parse_proxy(root: Section) -> ProxyConfig:
         name=name,
         addr=addr,
         sessions=_sessions(section.child("sessions", SESSIONS_KEYS)),
+        limits=_limits(section.child("limits", LIMITS_KEYS)),
         auth=auth,
         workers=workers,
         cluster=cluster,
@@ -111,6 +115,28 @@ def _is_addr(addr: str) -> bool:
         except ValueError:
             return False
     return True
+
+
+def _limits(section: Section) -> LimitsConfig:
+    defaults = LimitsConfig()
+    return LimitsConfig(
+        per_user=_rate_limit(section, "perUser", defaults.per_user),
+        token_per_address=_rate_limit(section, "tokenPerAddress", defaults.token_per_address),
+        authorize_per_address=_rate_limit(
+            section, "authorizePerAddress", defaults.authorize_per_address
+        ),
+    )
+
+
+def _rate_limit(section: Section, key: str, default: RateLimit | None) -> RateLimit | None:
+    """`{requests: N, per: DURATION}`; `requests: 0` turns the limit off."""
+    if not section.has(key):
+        return default
+    limit = section.child(key, ("requests", "per"))
+    limit.need("requests", "how many requests, like 600 (0: no limit)")
+    requests = limit.integer("requests", 0, minimum=0)
+    per = limit.duration("per", 60.0)
+    return RateLimit(requests, per) if requests else None
 
 
 def _sessions(section: Section) -> SessionsConfig:

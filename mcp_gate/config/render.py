@@ -103,6 +103,16 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
     idp["scopes"] = list(auth.idp.scopes)
     if auth.idp.provider == "oidc":
         idp["emailClaim"] = auth.idp.email_claim
+        if auth.idp.groups_claim:
+            idp["groupsClaim"] = auth.idp.groups_claim
+    groups = auth.idp.google_groups
+    if groups is not None:
+        shown: dict[str, object] = {"adminEmail": groups.admin_email}
+        if groups.service_account_key is not None:
+            shown["serviceAccountKey"] = show(groups.service_account_key)
+        else:
+            shown["serviceAccountKeyFile"] = groups.service_account_key_file
+        idp["googleGroups"] = shown | {"directoryUrl": groups.directory_url}
     if auth.idp.provider == "github":
         idp["githubUrl"] = auth.idp.github_url
         idp["githubApiUrl"] = auth.idp.github_api_url
@@ -115,6 +125,8 @@ def _auth(auth: AuthConfig, show: ShowSecret) -> dict[str, object]:
         "allowedOrigins": list(auth.allowed_origins),
         "tokenTtl": format_duration(auth.token_ttl_seconds),
         "refreshTokenTtl": format_duration(auth.refresh_token_ttl_seconds),
+        "revocationCheckInterval": format_duration(auth.revocation_check_seconds),
+        "revalidateInterval": format_duration(auth.revalidate_interval_seconds),
         "storage": auth.storage,
     }
     if auth.redis is not None:

@@ -14,14 +14,14 @@ reached on loopback only. The HTML form and its route belong to the web layer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 from urllib.parse import urlencode, urlsplit
 
 from mcp_gate.errors import ConfigError
 from mcp_gate.idp.allowlist import verify_identity_allowed
 from mcp_gate.idp.errors import LoginRefusedError
-from mcp_gate.idp.identity import Identity
+from mcp_gate.idp.identity import Identity, Revalidated
 from mcp_gate.idp.login_request import build_redirect_uri
 from mcp_gate.loopback import is_loopback_host
 
@@ -74,7 +74,13 @@ class DevProvider:
         """The allowed Identity for a dev "code" (the typed email)."""
         identity = build_dev_identity(code, self.issuer)
         verify_identity_allowed(identity, self.allowed_domains, "dev")
-        return identity
+        # The typed address is all there is to re-check (against the allowlist).
+        return replace(identity, renewal=identity.email)
+
+    async def revalidate(self, renewal: str, subject: str) -> Revalidated:
+        identity = build_dev_identity(renewal, self.issuer)
+        verify_identity_allowed(identity, self.allowed_domains, "dev")
+        return Revalidated(identity, renewal)
 
 
 def verify_dev_provider_allowed(addr: str, base_url: str) -> None:

@@ -29,6 +29,9 @@ RefusalReason = Literal[
     "not_a_member",
     # oidc.py: the token endpoint refused our code (expired, reused, PKCE mismatch)
     "code_rejected",
+    # revalidation: the IdP refused the kept refresh token, or the account changed hands
+    "upstream_refused",
+    "subject_changed",
     # id_token.py: OIDC Core 1.0 §3.1.3.7
     "id_token_malformed",
     "alg_not_allowed",

@@ -12,15 +12,16 @@ teams, users/emails), API version 2022-11-28. GitHub Enterprise Server is the sa
 other roots (`idp.githubUrl`, `idp.githubApiUrl`).
 
 There is no ID token and no nonce: the account is what the API says for the token the
-code bought, over TLS from the configured host. The token is used for these reads and then
-dropped; `load_account(token)` is public so a later re-check of the account (the
-revalidation of a grant) can run the very same checks with a token kept for it.
+code bought, over TLS from the configured host. The token leaves as the identity's
+`renewal`: `revalidate` runs the very same checks with it later (a revoked token, a user
+out of the orgs and teams, refuses).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import ClassVar, Literal
 from urllib.parse import quote, urlencode
 
@@ -30,7 +31,7 @@ import structlog
 from mcp_gate.config.model import Secret
 from mcp_gate.idp.allowlist import verify_identity_allowed
 from mcp_gate.idp.errors import IdpError, LoginRefusedError
-from mcp_gate.idp.identity import Identity
+from mcp_gate.idp.identity import Identity, Revalidated
 from mcp_gate.idp.upstream import get_api, post_form
 
 log = structlog.get_logger()
@@ -100,7 +101,17 @@ class GitHubProvider:
 
     async def exchange_code(self, *, code: str, code_verifier: str, nonce: str) -> Identity:
         """Redeem the code; the allowed Identity, or `IdpError` / `LoginRefusedError`."""
-        return await self.load_account(await self._request_token(code, code_verifier))
+        token = await self._request_token(code, code_verifier)
+        return replace(await self.load_account(token), renewal=token)
+
+    async def revalidate(self, renewal: str, subject: str) -> Revalidated:
+        """The account behind the kept token, if it may still enter (`load_account`)."""
+        if (await get_api(self._http, self.api_url + "/user", _Api.headers(renewal))).status == 401:
+            raise LoginRefusedError("upstream_refused", "GitHub no longer accepts this sign-in.")
+        identity = await self.load_account(renewal)
+        if identity.subject != subject:
+            raise LoginRefusedError("subject_changed", "The account is not the one that signed in.")
+        return Revalidated(identity, renewal)
 
     async def load_account(self, access_token: str) -> Identity:
         """Who the token's user is, if they may enter: verified primary address, domain,
@@ -200,7 +211,11 @@ class _Api:
     def __init__(self, http: aiohttp.ClientSession, root: str, token: str) -> None:
         self._http = http
         self._root = root
-        self._headers = {
+        self._headers = self.headers(token)
+
+    @staticmethod
+    def headers(token: str) -> dict[str, str]:
+        return {
             "Accept": "application/vnd.github+json",
             "Authorization": f"Bearer {token}",
             "X-GitHub-Api-Version": API_VERSION,

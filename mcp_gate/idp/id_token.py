@@ -10,6 +10,7 @@ with its own reason; no message carries the token or any claim value.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import TypeGuard
 
 from joserfc import jwt
@@ -62,11 +63,14 @@ def verify_id_token_claims(
     *,
     issuers: frozenset[str],
     client_id: str,
-    nonce: str,
+    nonce: str | None,
     now: float,
     leeway: float = ID_TOKEN_LEEWAY_SECONDS,
 ) -> None:
-    """None if the claims are acceptable for this login, else `IdTokenInvalidError`."""
+    """None if the claims are acceptable for this login, else `IdTokenInvalidError`.
+
+    `nonce` None: an ID token from a refresh (OIDC Core 1.0 §12.2), which carries no nonce
+    of a request of ours to compare with."""
     if claims.get("iss") not in issuers:  # §3.1.3.7 item 2
         raise IdTokenInvalidError("issuer_mismatch")
 
@@ -93,8 +97,9 @@ def verify_id_token_claims(
 
     token_nonce = claims.get("nonce")
     # §3.1.3.7 item 11: the nonce we sent, compared in constant time.
-    if not isinstance(token_nonce, str) or not hmac.compare_digest(
-        token_nonce.encode(), nonce.encode()
+    if nonce is not None and (
+        not isinstance(token_nonce, str)
+        or not hmac.compare_digest(token_nonce.encode(), nonce.encode())
     ):
         raise IdTokenInvalidError("nonce_mismatch")
 
@@ -103,12 +108,42 @@ def verify_id_token_claims(
         raise IdTokenInvalidError("subject_missing")
 
 
+# policy: a user in more groups than this is cut to this many (a token and a header carry
+# them); Entra sends at most 200 before its "overage" indirection anyway.
+MAX_GROUPS = 500
+MAX_GROUP_CHARS = 256
+
+
+def parse_groups(claims: Mapping[str, object], groups_claim: str) -> tuple[str, ...]:
+    """The groups in claim `groups_claim`: a list of strings (Okta, Keycloak, Entra, an
+    Auth0 namespaced claim), or one string; a dotted name also reads a nested claim
+    (Keycloak's `realm_access.roles`) when no claim has the whole name. Anything that is
+    not a short visible string is left out; absent means no groups."""
+    value: object = claims.get(groups_claim)
+    if value is None and "." in groups_claim:
+        value = claims
+        for part in groups_claim.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    groups = [
+        item
+        for item in items
+        if isinstance(item, str) and 0 < len(item) <= MAX_GROUP_CHARS and item.isprintable()
+    ]
+    return tuple(dict.fromkeys(groups))[:MAX_GROUPS]
+
+
 def parse_identity(
-    claims: dict[str, object], issuer: str, *, email_claim: str = "email"
+    claims: dict[str, object],
+    issuer: str,
+    *,
+    email_claim: str = "email",
+    groups_claim: str = "",
 ) -> Identity:
     """The Identity in verified claims (OIDC Core 1.0 §5.1 standard claims, Google's `hd`).
 
-    `email_claim` (`idp.emailClaim`) names the claim that holds the address. `email` is
+    `email_claim` (`idp.emailClaim`) names the claim that holds the address,
+    `groups_claim` (`idp.groupsClaim`, "" for none) the one that holds the groups. `email` is
     verified only by `email_verified: true` (OIDC Core 1.0 §5.1). Another claim (Entra's
     `upn` or `preferred_username`) has no such flag: naming it is the operator's word that
     the provider vouches for its domain (docs/identity-providers.md says for which).
@@ -131,6 +166,7 @@ def parse_identity(
         hosted_domain=hosted_domain if isinstance(hosted_domain, str) and hosted_domain else None,
         name=name if isinstance(name, str) else "",
         issuer=issuer,
+        groups=parse_groups(claims, groups_claim) if groups_claim else (),
     )
 
 

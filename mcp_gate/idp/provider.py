@@ -28,7 +28,7 @@ from mcp_gate.idp.dev import DevProvider
 from mcp_gate.idp.discovery import build_issuer_from_discovery_url
 from mcp_gate.idp.github import GitHubProvider
 from mcp_gate.idp.google import build_google_provider
-from mcp_gate.idp.identity import Identity
+from mcp_gate.idp.identity import Identity, Revalidated
 from mcp_gate.idp.jwks import Clock
 from mcp_gate.idp.login_request import build_redirect_uri
 from mcp_gate.idp.oidc import OidcProvider
@@ -50,6 +50,12 @@ class IdentityProvider(Protocol):
 
     async def exchange_code(self, *, code: str, code_verifier: str, nonce: str) -> Identity: ...
 
+    async def revalidate(self, renewal: str, subject: str) -> Revalidated:
+        """Re-check the account a login's `Identity.renewal` belongs to (at most every
+        `revalidateInterval`, at a refresh): `LoginRefusedError` if it may no longer enter,
+        `IdpError` if the IdP cannot be asked."""
+        ...
+
 
 def build_identity_provider(
     idp_config: IdpConfig,
@@ -57,6 +63,7 @@ def build_identity_provider(
     http: aiohttp.ClientSession,
     *,
     allowed_domains: tuple[str, ...],
+    groups_cache_seconds: float = 3600.0,
     clock: Clock = time.time,
 ) -> IdentityProvider:
     """The provider `auth.idp` describes; `ConfigError` if it lacks what that needs.
@@ -101,6 +108,7 @@ def build_identity_provider(
             redirect_uri=redirect_uri,
             allowed_domains=allowed_domains,
             http=http,
+            groups_cache_seconds=groups_cache_seconds,
             clock=clock,
         )
     assert idp_config.discovery_url is not None
@@ -115,5 +123,6 @@ def build_identity_provider(
         http=http,
         extra_scopes=idp_config.scopes,
         email_claim=idp_config.email_claim,
+        groups_claim=idp_config.groups_claim,
         clock=clock,
     )

@@ -44,6 +44,7 @@ class AccessClaims:
     expires_at: int
     kind: GrantKind = "user"
     issued_at: int = 0
+    groups: tuple[str, ...] = ()
 
 
 class AccessTokens:
@@ -74,6 +75,8 @@ class AccessTokens:
         }
         if grant.kind != "user":
             claims["kind"] = grant.kind  # whom it acts for: principal.py
+        if grant.groups:
+            claims["groups"] = list(grant.groups)  # RFC 9068 §2.2.3.1
         return jwt.encode({"alg": _ALGORITHM, "typ": _TYPE}, claims, self._key)
 
     def parse(self, token: str) -> AccessClaims | None:
@@ -103,6 +106,9 @@ class AccessTokens:
         kind = claims.get("kind", "user")
         if kind not in ("user", "client", "workload"):
             return None
+        groups = claims.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            return None
         try:
             expires_at = int(claims["exp"])
             if claims["iss"] != self._issuer or expires_at <= self._clock():
@@ -117,6 +123,7 @@ class AccessTokens:
                 expires_at=expires_at,
                 kind=kind,
                 issued_at=int(claims.get("iat", 0)),
+                groups=tuple(groups),
             )
         except (KeyError, TypeError, ValueError):
             return None

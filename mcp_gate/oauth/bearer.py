@@ -2,9 +2,14 @@
 
 MCP authorization §Token Handling: the token must be ours, unexpired, and issued for this
 server (its audience; a token of server A is refused on server B, RFC 8707 / RFC 9068 §4).
-Its grant must still exist, or it was revoked. That last check is the only storage read,
-and its positive answers are cached for `GRANT_CACHE_SECONDS`: a revocation made by this
-process takes effect at once, one made by another replica within that delay.
+Its grant must still exist and no revocation mark may cover it (grants.py), or it was
+revoked. That check is the only storage read, and its positive answers are cached for
+`proxy.auth.revocationCheckInterval` (default `GRANT_CACHE_SECONDS`): a revocation made by
+this process takes effect at once, one made by another replica (or `mcp-gate revoke`)
+within that delay; 0 checks at every request. A refused token whose grant a mark covers
+is announced to the `on_principal_revoked` listeners (the session registry closes that
+principal's MCP sessions and stdio children). When a grant was last used is written on a
+cache miss, at most every `LAST_USED_WRITE_SECONDS` per grant and process (/my/apps).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from mcp_gate.principal import Principal
 # policy: how stale another replica's view of a revocation may be.
 GRANT_CACHE_SECONDS = 5.0
 _GRANT_CACHE_ENTRIES = 50_000
+# policy: "last used" on /my/apps is accurate to a minute, for one store write a minute.
+LAST_USED_WRITE_SECONDS = 60.0
 
 
 def principal_of(claims: AccessClaims) -> Principal:
@@ -29,7 +36,9 @@ def principal_of(claims: AccessClaims) -> Principal:
         return Principal.client(claims.client_id)
     if claims.kind == "workload":
         return Principal.workload(claims.subject, client_id=claims.client_id)
-    return Principal.user(claims.subject, claims.email or None, client_id=claims.client_id)
+    return Principal.user(
+        claims.subject, claims.email or None, client_id=claims.client_id, groups=claims.groups
+    )
 
 
 class GateTokenVerifier:
@@ -41,20 +50,36 @@ class GateTokenVerifier:
         grants: GrantStore,
         resources: ResourceIndex,
         *,
+        cache_seconds: float = GRANT_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._access = access_tokens
         self._grants = grants
         self._resources = resources
+        self._cache_seconds = cache_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
         self._alive: OrderedDict[str, float] = OrderedDict()
+        self._used_written: dict[str, float] = {}
+        self._principal_listeners: list[Callable[[Principal], None]] = []
         grants.on_revoke(self.forget)
+
+    def on_principal_revoked(self, listener: Callable[[Principal], None]) -> None:
+        """Call `listener(principal)` when a token is refused because `mcp-gate revoke`
+        (a revocation mark) ended its grant."""
+        self._principal_listeners.append(listener)
 
     async def verify(self, token: str, server: str) -> Principal | None:
         claims = self._access.parse(token)
         if claims is None or self._resources.server_of(claims.resource) != server:
             return None
         if not await self._grant_alive(claims.grant_id, claims.subject):
+            if await self._grants.marks.is_revoked(
+                email=claims.email, client_id=claims.client_id, began_at=claims.issued_at
+            ):
+                for listener in self._principal_listeners:
+                    listener(principal_of(claims))
             return None
         return principal_of(claims)
 
@@ -71,12 +96,18 @@ class GateTokenVerifier:
     async def _grant_alive(self, grant_id: str, subject: str) -> bool:
         now = self._clock()
         checked = self._alive.get(grant_id)
-        if checked is not None and now - checked < GRANT_CACHE_SECONDS:
+        if checked is not None and now - checked < self._cache_seconds:
             return True
         grant = await self._grants.load_grant(grant_id)
         if grant is None or grant.subject != subject:
             self._alive.pop(grant_id, None)
             return False
+        written = self._used_written.get(grant_id)
+        if written is None or now - written >= LAST_USED_WRITE_SECONDS:
+            self._used_written[grant_id] = now
+            if len(self._used_written) > _GRANT_CACHE_ENTRIES:
+                self._used_written.pop(next(iter(self._used_written)))
+            await self._grants.save_last_used(grant, now=self._wall_clock())
         self._alive[grant_id] = now
         self._alive.move_to_end(grant_id)
         while len(self._alive) > _GRANT_CACHE_ENTRIES:

@@ -85,6 +85,10 @@ class Grant:
     created_at: float
     expires_at: float
     kind: GrantKind = "user"
+    # Where the client received the code (a user's grant): /my/apps shows its host.
+    redirect_uri: str = ""
+    # The user's groups at the IdP, as of the login or the last revalidation.
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

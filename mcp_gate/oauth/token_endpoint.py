@@ -15,6 +15,8 @@
   again), backed by a grant of its own kind (`client`, `workload`) that lives as long as
   the token, so revocation and the bearer check work as for users.
 - revocation (RFC 7009 §2.1): either token revokes its grant, hence every token of it.
+- revalidation: a refresh re-checks the user's account at the IdP when it is due
+  (revalidation.py); a refused account ends the grant (`invalid_grant`).
 Client authentication happens before these are called (clients.py).
 """
 
@@ -39,6 +41,7 @@ from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.models import Client, Grant, GrantKind, RefreshToken
 from mcp_gate.oauth.pkce import verify_verifier
 from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
+from mcp_gate.oauth.revalidation import AccountRefusedError, GrantRevalidation
 
 log = structlog.get_logger()
 
@@ -57,9 +60,11 @@ class TokenService:
         *,
         access_ttl_seconds: float,
         refresh_ttl_seconds: float,
+        revalidation: GrantRevalidation | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._grants = grants
+        self._revalidation = revalidation
         self._access = access_tokens
         self._resources = resources
         self._access_ttl = access_ttl_seconds
@@ -119,6 +124,8 @@ class TokenService:
         scope: str,
         kind: GrantKind = "user",
         lifetime_seconds: float | None = None,
+        redirect_uri: str = "",
+        groups: tuple[str, ...] = (),
     ) -> Grant:
         """A user's grant lives `refreshTokenTtl`; a machine's as long as its one token."""
         now = self._clock()
@@ -134,6 +141,8 @@ class TokenService:
             created_at=now,
             expires_at=now + lifetime,
             kind=kind,
+            redirect_uri=redirect_uri,
+            groups=groups,
         )
 
     async def exchange_code(
@@ -174,6 +183,7 @@ class TokenService:
             raise InvalidGrant("the authorization was revoked")
         self._check_resource(resource, grant.resource)
         if record.used_at is None:
+            grant = await self._revalidate(grant)
             issued = await self._issue(grant)
             kept = {**issued, "issued_at": self._clock()}
             sealed = seal_under_token(refresh_token, json.dumps(kept).encode(), _SUCCESSOR_AAD)
@@ -187,6 +197,21 @@ class TokenService:
             # Another request rotated this token a moment ago: ours was never handed out.
             await self._grants.delete_refresh(issued["refresh_token"])
         return await self._successor_within_grace(client, grant, refresh_token, record)
+
+    async def _revalidate(self, grant: Grant) -> Grant:
+        """The grant after its account's re-check at the IdP (revalidation.py), saved when
+        the IdP changed its email or groups; InvalidGrant, the grant ended, if refused."""
+        if self._revalidation is None or grant.kind != "user":
+            return grant
+        try:
+            checked = await self._revalidation.check(grant)
+        except AccountRefusedError as exc:
+            await self._grants.revoke_grant(grant.id)
+            log.warning("grant_revoked", grant=grant.id[:8], reason=f"revalidation: {exc.reason}")
+            raise InvalidGrant("the account is no longer allowed; sign in again") from None
+        if checked != grant:
+            await self._grants.save_grant(checked, now=self._clock())
+        return checked
 
     async def _successor_within_grace(
         self, client: Client, grant: Grant, refresh_token: str, record: RefreshToken
@@ -248,6 +273,7 @@ class TokenService:
         if lifetime <= 0:
             raise InvalidGrant("the authorization has expired")
         refresh_token = new_token()
+        await self._grants.save_last_used(grant, now=now)
         await self._grants.save_refresh(
             refresh_token,
             RefreshToken(grant_id=grant.id, client_id=grant.client_id, expires_at=grant.expires_at),

@@ -83,6 +83,8 @@ class McpSession:
         self._clock = clock
         self._tool_filter = tool_filter
         self.last_active = clock()
+        # Wall-clock time it opened: compared with revocation marks (oauth/revocations.py).
+        self.opened_at = time.time()
         self._request_streams: list[ClientStream] = []
         self._standalone: ClientStream | None = None
         # Requests whose responses go to the standalone stream (the legacy front).
@@ -403,6 +405,31 @@ class SessionRegistry:
         for sid, reason in stale.items():
             await self.close(sid, reason)
         return len(stale)
+
+    def close_principal(self, principal_id: str, reason: str) -> int:
+        """Close every session of this principal (its access was revoked), in the background;
+        returns how many."""
+        ids = [sid for sid, s in self._sessions.items() if s.principal.id == principal_id]
+        for sid in ids:
+            task = asyncio.create_task(self.close(sid, reason))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(ids)
+
+    async def close_revoked(self, is_revoked: Callable[[McpSession], Awaitable[bool]]) -> int:
+        """Close the sessions `is_revoked` says were revoked (the reaper's check of
+        `mcp-gate revoke` marks), asking once per principal."""
+        firsts: dict[str, McpSession] = {}
+        for session in self._sessions.values():
+            if session.principal.kind in ("user", "client", "workload"):
+                kept = firsts.setdefault(session.principal.id, session)
+                if session.opened_at < kept.opened_at:
+                    firsts[session.principal.id] = session  # the oldest: the first revoked
+        closed = 0
+        for principal_id, session in firsts.items():
+            if await is_revoked(session):
+                closed += self.close_principal(principal_id, "revoked")
+        return closed
 
     def kill_children(self) -> None:
         """Kill every session's backend process now, unwaited (the gate exits at once)."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcp_gate.store.protocols import verify_kind, verify_ttl
+from mcp_gate.store.protocols import bucket_after_take, verify_kind, verify_ttl
 
 # policy: a full sweep of expired entries at most once a minute keeps memory bounded by
 # what is alive plus one minute of writes, at a cost of one pass over the dict.
@@ -123,6 +123,17 @@ class MemoryStore:
         expires_at = now + ttl_seconds if entry.expires_at is None else entry.expires_at
         self._entries[(kind, key)] = _Entry(str(count).encode("ascii"), expires_at)
         return count
+
+    async def take_token(
+        self, kind: str, key: str, *, capacity: int, refill_seconds: float, now: float
+    ) -> float:
+        verify_ttl(refill_seconds)
+        entry = self._alive(kind, key, self._now())
+        bucket = bucket_after_take(
+            entry.value if entry is not None else None, capacity, refill_seconds, now
+        )
+        self._write(kind, key, bucket.stored, refill_seconds + 1.0, self._now())
+        return bucket.wait_seconds
 
     async def ttl(self, kind: str, key: str) -> float | None:
         now = self._now()

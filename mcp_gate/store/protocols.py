@@ -11,8 +11,9 @@ Semantics every implementation keeps (tests/contracts/test_store_contract.py hol
   kinds names two entries.
 - `ttl_seconds` is how long an entry lives from the write; `None` means no expiry. An entry
   is gone once its time is up, for every operation.
-- `put_new`, `take`, `delete_if_equal`, `incr` and `lease_add` are atomic across every
-  process sharing the store: of 50 concurrent `take`s of one key, exactly one gets the value.
+- `put_new`, `take`, `delete_if_equal`, `incr`, `take_token` and `lease_add` are atomic
+  across every process sharing the store: of 50 concurrent `take`s of one key, exactly one
+  gets the value.
 - A lease set (`lease_*`) is one entry holding members, each alive until its own deadline;
   the entry lives as long as its longest lease. Deadlines are on the store's clock (Redis:
   the server's `TIME`), so replicas whose clocks differ still agree on who is alive.
@@ -30,6 +31,7 @@ Semantics every implementation keeps (tests/contracts/test_store_contract.py hol
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -45,6 +47,37 @@ def verify_ttl(ttl_seconds: float | None) -> None:
     """Raise ValueError unless the TTL is None (no expiry) or a positive number of seconds."""
     if ttl_seconds is not None and not ttl_seconds > 0:
         raise ValueError(f"ttl_seconds must be positive or None, got {ttl_seconds!r}")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket after one `take_token`: what to store, and the wait (0.0: taken)."""
+
+    stored: bytes
+    wait_seconds: float
+
+
+def bucket_after_take(
+    stored: bytes | None, capacity: int, refill_seconds: float, now: float
+) -> Bucket:
+    """`take_token` over a stored value "<tokens> <updated at, ms>" (the Redis script's
+    form, so both stores read each other's values the same way), for stores that hold a
+    lock or a loop turn while they compute it."""
+    now_ms, refill_ms = now * 1000, refill_seconds * 1000
+    tokens, updated = float(capacity), now_ms
+    try:
+        text_tokens, text_updated = (stored or b"").decode().split(" ")
+        tokens, updated = float(text_tokens), float(text_updated)
+    except ValueError:
+        pass  # absent or unreadable: a full bucket
+    tokens = min(capacity, tokens + max(now_ms - updated, 0.0) * capacity / refill_ms)
+    wait_ms = 0.0
+    if tokens >= 1:
+        tokens -= 1
+    else:
+        wait_ms = (1 - tokens) * refill_ms / capacity
+    value = f"{tokens:.6f} {max(now_ms, updated):.3f}".encode()
+    return Bucket(value, round(wait_ms, 3) / 1000)
 
 
 class Store(Protocol):
@@ -85,6 +118,17 @@ class Store(Protocol):
 
         The counter reads back through `get` as ASCII digits; `incr` on an entry that holds
         anything else is a caller bug.
+        """
+        ...
+
+    async def take_token(
+        self, kind: str, key: str, *, capacity: int, refill_seconds: float, now: float
+    ) -> float:
+        """Take one token from a token bucket of `capacity` tokens that refills fully in
+        `refill_seconds`, at `now` (seconds, the caller's wall clock: replicas share it).
+        Returns 0.0 when a token was taken, else the seconds until one will be there (and
+        takes nothing). A bucket never used, or left alone `refill_seconds`, is full; its
+        entry then expires. For per-user rate limits (several replicas, one bucket).
         """
         ...
 

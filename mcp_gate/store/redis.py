@@ -59,6 +59,35 @@ end
 return count
 """
 
+# A token bucket in one key, "<tokens> <updated at, ms>": refill for the time elapsed
+# (never negative: replicas' clocks differ a little), then take one if there is one.
+# Returns the wait in ms as a string (Lua numbers become integers in replies), "0" if taken.
+_BUCKET_TAKE = """
+local capacity = tonumber(ARGV[1])
+local refill_ms = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local tokens, updated = capacity, now
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local space = string.find(stored, ' ', 1, true)
+  if space then
+    tokens = tonumber(string.sub(stored, 1, space - 1)) or capacity
+    updated = tonumber(string.sub(stored, space + 1)) or now
+  end
+end
+local elapsed = math.max(now - updated, 0)
+tokens = math.min(capacity, tokens + elapsed * capacity / refill_ms)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) * refill_ms / capacity
+end
+redis.call('SET', KEYS[1], string.format('%.6f %.3f', tokens, math.max(now, updated)),
+  'PX', math.ceil(refill_ms) + 1000)
+return string.format('%.3f', wait)
+"""
+
 
 # Lease sets are sorted sets: member → deadline (ms on the server's clock, so every replica
 # agrees on it). Expired members go first; the key lives as long as its longest lease.
@@ -124,6 +153,7 @@ class RedisStore:
         self._slots = asyncio.Semaphore(max_connections)
         self._delete_if_equal = self._redis.register_script(_DELETE_IF_EQUAL)
         self._incr_in_window = self._redis.register_script(_INCR_IN_WINDOW)
+        self._take_token = self._redis.register_script(_BUCKET_TAKE)
         self._lease_add = self._redis.register_script(_LEASE_ADD)
         self._lease_count = self._redis.register_script(_LEASE_COUNT)
 
@@ -195,6 +225,15 @@ class RedisStore:
                 keys=[self._key(kind, key)], args=[_milliseconds(ttl_seconds)]
             )
         return int(count)
+
+    async def take_token(
+        self, kind: str, key: str, *, capacity: int, refill_seconds: float, now: float
+    ) -> float:
+        verify_ttl(refill_seconds)
+        args = [capacity, refill_seconds * 1000, now * 1000]
+        async with self._command():
+            wait_ms = await self._take_token(keys=[self._key(kind, key)], args=args)
+        return float(wait_ms) / 1000
 
     async def ttl(self, kind: str, key: str) -> float | None:
         async with self._command():

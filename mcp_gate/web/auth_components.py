@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import GateConfig
-from mcp_gate.cookies import BrowserCookies
+from mcp_gate.cookies import LOGIN_SESSION_SECONDS, BrowserCookies, LoginSession
 from mcp_gate.idp.provider import IdentityProvider
 from mcp_gate.oauth.bearer import GateTokenVerifier
 from mcp_gate.oauth.client_assertions import ClientAssertionVerifier
@@ -21,6 +23,7 @@ from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.introspection import ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
+from mcp_gate.oauth.revalidation import GrantRevalidation
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -44,6 +47,7 @@ class AuthComponents:
     features: ServerFeatures
     verifier: GateTokenVerifier
     idp: IdentityProvider
+    revalidation: GrantRevalidation
     cookies: BrowserCookies
     browser_logins: BrowserLoginStore
     user_tokens: UserTokenStore
@@ -52,6 +56,17 @@ class AuthComponents:
     @property
     def gate_name(self) -> str:
         return self.config.proxy.name
+
+    async def signed_in(self, request: web.Request) -> LoginSession | None:
+        """The browser's login session, unless it is missing, expired or was revoked
+        (`mcp-gate revoke --user` ends browser sessions too: oauth/revocations.py)."""
+        session = self.cookies.read_session(request)
+        if session is None:
+            return None
+        began_at = session.expires_at - LOGIN_SESSION_SECONDS
+        if await self.grants.marks.is_revoked(email=session.email, client_id="", began_at=began_at):
+            return None
+        return session
 
     def url(self, path: str) -> str:
         """An absolute URL of the gate (published URLs derive from baseURL, never Host)."""

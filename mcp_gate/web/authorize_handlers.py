@@ -43,6 +43,7 @@ from mcp_gate.oauth.authorize import (
 from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
 from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.limits import check_address_limit
 from mcp_gate.web.pages import page_response, render_consent, render_message
 from mcp_gate.web.request_bodies import read_form
 from mcp_gate.web.session_handlers import finish_browser_login
@@ -81,6 +82,7 @@ def _expired(auth: AuthComponents) -> web.Response:
 
 async def authorize(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
+    await check_address_limit(request, "authorize")
     params = request.query
     try:
         client = await auth.clients.load(params.get("client_id", ""))
@@ -101,7 +103,7 @@ async def authorize(request: web.Request) -> web.StreamResponse:
             error_redirect(exc.redirect_uri, exc.error, exc.state, auth.issuer)
         ) from None
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
         return await _start_login(request, auth, pending)
     raise web.HTTPFound(_consent_url(auth, pending))
@@ -245,8 +247,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
         resource=pending.resource,
         server=pending.server,
         scope=pending.scope,
+        redirect_uri=pending.redirect_uri,
+        groups=identity.groups,
     )
     await auth.grants.save_grant(grant, now=time.time())
+    await auth.revalidation.remember(grant, identity)
     code = new_token()
     await auth.grants.save_code(
         code,
@@ -266,7 +271,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         server=pending.server,
     )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None or session.subject == identity.subject:
         auth.cookies.start_session(response, identity.subject, identity.email)
     else:

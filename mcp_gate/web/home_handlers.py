@@ -47,7 +47,7 @@ async def home(request: web.Request) -> web.Response:
         return page_response(
             render_open_gate(gate_name=config.proxy.name, cards=_cards(config, open_servers))
         )
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None:
         assert config.proxy.auth is not None, "AUTH exists only with proxy.auth"
         return page_response(
@@ -75,6 +75,6 @@ async def to_home(request: web.Request) -> web.StreamResponse:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    if auth.cookies.read_session(request) is not None:
+    if await auth.signed_in(request) is not None:
         raise web.HTTPSeeOther(auth.path(HOME_PATH))
     await start_browser_login(request, auth, HOME_PATH)

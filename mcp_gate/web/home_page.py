@@ -3,7 +3,8 @@
 Signed out: what this gate is and a sign-in button. Signed in: one card per server the user
 may use, with its MCP URL and copy-paste setup for Claude Code (`claude mcp add`), Cursor
 and VS Code (their `mcp.json` shapes) and Claude Desktop (through `npx mcp-remote`), and a
-link to `/my/tokens` for the servers that need the user's own token. A gate without
+link to `/my/tokens` for the servers that need the user's own token and one to `/my/apps`
+(the applications that hold access as the user). A gate without
 logins shows the servers anyone may use. Self-contained like every gate page (pages.py: no
 script, no external asset, every value escaped, framing forbidden); snippets select whole
 on a click (`user-select: all`), since a copy button would need a script. Renders what it
@@ -149,7 +150,8 @@ def render_signed_in(
 <p class="muted">Signed in as <strong>{escape(email)}</strong>. Add a server to your MCP
 client with its URL below; the client opens this browser to sign you in the first time.</p>
 <p><a href="{escape(my_tokens)}">Your service tokens</a>: the tokens of your own that some
-servers need.</p>
+servers need. <a href="{escape(base_path)}/my/apps">Your connected applications</a>: the MCP
+clients that may act as you, and revoking them.</p>
 {_cards(cards, my_tokens, "This gate has no MCP servers configured yet.")}"""
     return render_document("Your MCP servers", body, gate_name, extra_css=_CSS)
 

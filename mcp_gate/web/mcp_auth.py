@@ -5,11 +5,12 @@ before any handler runs: the server must exist (404), a present `Origin` must be
 or an allowed one (MCP transports §Security Warning: servers MUST validate Origin; 403),
 the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
 RFC 9728 challenge), and at most one `Mcp-Session-Id` may come (only the first would be
-checked for ownership). A request relayed by another replica (web/session_relay.py) was
-authenticated there: its verified principal stands in for the bearer check. What passes
-is put on the request: the server's fronts (`SERVER_FRONTS`) and the principal
-(`PRINCIPAL`), which the handlers and the access log read. Other routes pass through
-untouched.
+checked for ownership), and the principal must be within `proxy.limits.perUser` (429 with
+`Retry-After`: web/limits.py). A request relayed by another replica
+(web/session_relay.py) was authenticated there: its verified principal stands in for the
+bearer check. What passes is put on the request: the server's fronts (`SERVER_FRONTS`)
+and the principal (`PRINCIPAL`), which the handlers and the access log read. Other routes
+pass through untouched.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mcp_gate.jsonrpc import INVALID_REQUEST
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.responses import jsonrpc_error
 from mcp_gate.web.bearer_auth import Unauthorized
+from mcp_gate.web.limits import principal_over_limit
 
 MCP_ROUTE_PREFIX = "mcp-"
 
@@ -68,6 +70,12 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
             return exc.to_response()
     if len(request.headers.getall(SESSION_HEADER, ())) > 1:
         return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
+    # A relayed request was counted at the replica the client reached.
+    over_limit = (
+        None if hop_principal is not None else await principal_over_limit(request, principal)
+    )
+    if over_limit is not None:
+        return over_limit
     request[SERVER_FRONTS] = fronts
     request[PRINCIPAL] = principal
     return await handler(request)

@@ -123,6 +123,8 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return _plain(exc.status, f"{exc.status} {title}: {exc.reason}")
     except OAuthError as exc:
         headers = {"Cache-Control": "no-store"}
+        if exc.retry_after_seconds is not None:
+            headers["Retry-After"] = str(exc.retry_after_seconds)
         if exc.status == 401 and "Authorization" in request.headers:
             # RFC 6749 §5.2: a client that authenticated with a header gets a challenge.
             headers["WWW-Authenticate"] = 'Basic realm="mcp-gate"'

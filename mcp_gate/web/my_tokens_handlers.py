@@ -24,12 +24,13 @@ from mcp_gate.usertokens.lookup import display_name
 from mcp_gate.usertokens.service_oauth import ServiceRefusedError, ServiceUnavailableError
 from mcp_gate.usertokens.validation import InvalidUserTokenError, parse_pasted_token
 from mcp_gate.web.auth_components import AuthComponents
-from mcp_gate.web.my_tokens_page import TokenCard, render_my_tokens, render_notice_page
+from mcp_gate.web.my_tokens_page import TokenCard, render_my_tokens
 from mcp_gate.web.pages import page_response
 from mcp_gate.web.request_bodies import read_form
 from mcp_gate.web.session_handlers import (
     MY_TOKENS_PATH,
     logout_purpose,
+    notice_response,
     start_browser_login,
 )
 
@@ -72,14 +73,7 @@ def _server(auth: AuthComponents, name: str) -> tuple[ServerConfig, UserAuthenti
 
 
 def _notice(auth: AuthComponents, status: int, title: str, text: str) -> web.Response:
-    html = render_notice_page(
-        gate_name=auth.gate_name,
-        title=title,
-        text=text,
-        link_href=auth.path(MY_TOKENS_PATH),
-        link_text="Back to your tokens",
-    )
-    return page_response(html, status=status)
+    return notice_response(auth, status, title, text, link_text="Back to your tokens")
 
 
 def _forbidden(auth: AuthComponents) -> web.Response:
@@ -148,7 +142,7 @@ async def _render_page(
 
 async def my_tokens(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None:
         await start_browser_login(request, auth, MY_TOKENS_PATH)
     notice = ""
@@ -161,7 +155,7 @@ async def my_tokens(request: web.Request) -> web.StreamResponse:
 
 async def update_token(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None:
         raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
     server, authentication = _server(auth, request.match_info["server"])
@@ -193,7 +187,7 @@ async def update_token(request: web.Request) -> web.StreamResponse:
 
 async def connect(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None:
         raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
     server, authentication = _server(auth, request.match_info["server"])
@@ -218,7 +212,7 @@ async def service_callback(request: web.Request) -> web.StreamResponse:
             "This answer does not match a connection started here, or it was already used "
             "or is too old. Start again from your tokens page.",
         )
-    session = auth.cookies.read_session(request)
+    session = await auth.signed_in(request)
     if session is None or session.subject != pending.subject:
         log.warning("service_connect_refused", server=pending.server, reason="other user")
         return _notice(

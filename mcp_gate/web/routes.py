@@ -15,6 +15,7 @@ from mcp_gate.web import (
     discovery_handlers,
     home_handlers,
     mcp_handlers,
+    my_apps_handlers,
     my_tokens_handlers,
     ops_handlers,
     session_handlers,
@@ -74,3 +75,6 @@ def _add_oauth_routes(app: web.Application, base_path: str) -> None:
     app.router.add_post(f"{my_tokens}/{{server}}", my_tokens_handlers.update_token)
     app.router.add_post(f"{my_tokens}/{{server}}/connect", my_tokens_handlers.connect)
     app.router.add_post(f"{base_path}/my/logout", session_handlers.logout)
+    my_apps = f"{base_path}{my_apps_handlers.MY_APPS_PATH}"
+    app.router.add_get(my_apps, my_apps_handlers.my_apps)
+    app.router.add_post(f"{my_apps}/revoke", my_apps_handlers.revoke_app)

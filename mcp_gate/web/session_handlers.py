@@ -19,6 +19,7 @@ from typing import NoReturn
 
 import structlog
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from mcp_gate.appkeys import AUTH
 from mcp_gate.browser_logins import BrowserLogin
@@ -40,14 +41,21 @@ def logout_purpose(session: LoginSession) -> str:
     return _LOGOUT_PURPOSE + session.subject
 
 
-def _notice(
-    auth: AuthComponents, status: int, title: str, text: str, *, link_text: str = "Sign in again"
+def notice_response(
+    auth: AuthComponents,
+    status: int,
+    title: str,
+    text: str,
+    *,
+    link_text: str = "Sign in again",
+    link_path: str = MY_TOKENS_PATH,
 ) -> web.Response:
+    """A short notice page of the signed-in pages, linking back to `link_path`."""
     html = render_notice_page(
         gate_name=auth.gate_name,
         title=title,
         text=text,
-        link_href=auth.path(MY_TOKENS_PATH),
+        link_href=auth.path(link_path),
         link_text=link_text,
     )
     return page_response(html, status=status)
@@ -75,7 +83,7 @@ async def finish_browser_login(
     """The IdP's answer to a browser login (its record already taken, single-use)."""
     if not auth.cookies.is_login_from_here(request, login.browser_binding, state):
         log.warning("login_refused", reason="started in another browser", page=login.return_to)
-        return _notice(
+        return notice_response(
             auth,
             403,
             "Sign-in not accepted",
@@ -83,7 +91,7 @@ async def finish_browser_login(
         )
     code = request.query.get("code")
     if "error" in request.query or not code:
-        return _notice(
+        return notice_response(
             auth, 400, "Sign-in did not complete", "The identity provider did not sign you in."
         )
     try:
@@ -92,10 +100,10 @@ async def finish_browser_login(
         )
     except LoginRefusedError as exc:
         log.warning("login_denied", reason=exc.reason, page=login.return_to)
-        return _notice(auth, 403, "Access refused", exc.message)
+        return notice_response(auth, 403, "Access refused", exc.message)
     except IdpError as exc:
         log.error("idp_failed", reason=exc.reason)
-        return _notice(
+        return notice_response(
             auth,
             502,
             "Sign-in failed",
@@ -107,21 +115,29 @@ async def finish_browser_login(
     raise response
 
 
+async def signed_in_form(
+    request: web.Request, auth: AuthComponents, page: str
+) -> tuple[LoginSession, MultiDictProxy[str]]:
+    """The login session and the posted form of a signed-in page's POST; a browser without
+    a session goes back to `page` (which signs it in)."""
+    session = await auth.signed_in(request)
+    if session is None:
+        raise web.HTTPSeeOther(auth.path(page))
+    return session, await read_form(request)
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
-    session = auth.cookies.read_session(request)
-    if session is None:
-        raise web.HTTPSeeOther(auth.path(MY_TOKENS_PATH))
-    form = await read_form(request)
+    session, form = await signed_in_form(request, auth, MY_TOKENS_PATH)
     if not auth.cookies.verify_csrf(request, str(form.get("csrf", "")), logout_purpose(session)):
-        return _notice(
+        return notice_response(
             auth,
             403,
             "Request not accepted",
             "This form did not come from your tokens page in this browser, or it is too old.",
             link_text="Back to your tokens",
         )
-    response = _notice(
+    response = notice_response(
         auth, 200, "You are signed out", "This browser is no longer signed in to the gate."
     )
     auth.cookies.end_session(response)

@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH, STORE
+from mcp_gate.appkeys import AUTH
 from mcp_gate.errors import OAuthError, UnreadableBodyError
 from mcp_gate.oauth.clients import (
     authenticate_client,
@@ -25,7 +25,6 @@ from mcp_gate.oauth.errors import (
     InvalidClient,
     InvalidClientMetadata,
     InvalidRequest,
-    TooManyRequests,
     UnsupportedGrantType,
 )
 from mcp_gate.oauth.introspection import introspection_response
@@ -38,15 +37,12 @@ from mcp_gate.oauth.token_exchange import (
     parse_workload_request,
 )
 from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.limits import check_address_limit
 from mcp_gate.web.request_bodies import read_form, read_json
 
 log = structlog.get_logger()
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# policy: registrations one address may make per window (rate-limited against floods;
-# claude.ai registers on every fresh connection, so not too tight).
-REGISTRATIONS_PER_WINDOW = 30
-REGISTRATION_WINDOW_SECONDS = 3600.0
 
 
 def _unreadable(error: type[OAuthError], exc: UnreadableBodyError) -> OAuthError:
@@ -108,6 +104,7 @@ async def _workload_tokens(
 
 async def token(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
+    await check_address_limit(request, "token")
     form = await _form(request)
     grant_type = form.get("grant_type")
     if is_workload_grant(grant_type):
@@ -171,13 +168,7 @@ async def introspect(request: web.Request) -> web.Response:
 
 async def register(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
-    address = request.remote or "unknown"
-    count = await request.app[STORE].incr(
-        "register_rate", address, ttl_seconds=REGISTRATION_WINDOW_SECONDS
-    )
-    if count > REGISTRATIONS_PER_WINDOW:
-        log.warning("registration_rate_limited", remote=address)
-        raise TooManyRequests("too many registrations from this address; try again later")
+    await check_address_limit(request, "register")
     try:
         metadata = await read_json(request)
     except UnreadableBodyError as exc:

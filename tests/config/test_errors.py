@@ -47,8 +47,8 @@ def test_unknown_key_without_a_close_one_lists_the_known_keys() -> None:
     document["proxy"]["zzz"] = 1
     assert problems_of(document) == [
         "proxy.zzz: unknown key "
-        "(known keys: addr, admin, auth, baseURL, cluster, maxBodySize, maxMessageSize, "
-        "metricsAddr, name, sessions, shutdownGrace, workers)"
+        "(known keys: addr, admin, auth, baseURL, cluster, limits, maxBodySize, "
+        "maxMessageSize, metricsAddr, name, sessions, shutdownGrace, workers)"
     ]
 
 

@@ -278,6 +278,56 @@ async def test_concurrent_incr_loses_no_increment(store: Store) -> None:
     assert sorted(results) == list(range(1, CONCURRENT_CALLS + 1))
 
 
+async def _take(store: Store, now: float, key: str = "alice") -> float:
+    return await store.take_token("bucket", key, capacity=3, refill_seconds=60, now=now)
+
+
+async def test_take_token_empties_the_bucket_then_names_the_wait(store: Store) -> None:
+    """Contract: a full bucket gives `capacity` tokens; then the wait until the next one
+    (capacity 3 per 60 s: one token every 20 s)."""
+    now = 1_700_000_000.0
+    taken = [await _take(store, now) for _ in range(3)]
+    refused = await _take(store, now + 5)
+    assert taken == [0.0, 0.0, 0.0]
+    assert refused == pytest.approx(15.0, abs=0.01)
+
+
+async def test_take_token_refills_with_time_up_to_capacity(store: Store) -> None:
+    """Contract: tokens come back at capacity / refill_seconds, never beyond capacity."""
+    now = 1_700_000_000.0
+    for _ in range(3):
+        await _take(store, now)
+    after_one_refill = await _take(store, now + 20)
+    empty_again = await _take(store, now + 20)
+    much_later = [await _take(store, now + 10_000) for _ in range(4)]
+    assert after_one_refill == 0.0
+    assert empty_again > 0
+    assert much_later[:3] == [0.0, 0.0, 0.0]
+    assert much_later[3] > 0
+
+
+async def test_take_token_buckets_are_per_key(store: Store) -> None:
+    """Contract: one key's empty bucket does not limit another key."""
+    now = 1_700_000_000.0
+    for _ in range(3):
+        await _take(store, now)
+    assert await _take(store, now, "alice") > 0
+    assert await _take(store, now, "bob") == 0.0
+
+
+async def test_concurrent_take_token_hands_out_exactly_capacity(store: Store) -> None:
+    """Contract: take_token is atomic; of 50 concurrent takes from a bucket of 10, exactly
+    10 get a token."""
+    now = 1_700_000_000.0
+    waits = await asyncio.gather(
+        *(
+            store.take_token("bucket", "shared", capacity=10, refill_seconds=3600, now=now)
+            for _ in range(CONCURRENT_CALLS)
+        )
+    )
+    assert sum(1 for wait in waits if wait == 0.0) == 10
+
+
 async def test_ping_answers_when_the_store_is_up(store: Store) -> None:
     """Contract: ping returns quietly when the store works (readiness)."""
     await store.ping()

@@ -17,7 +17,7 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
 from mcp_gate.oauth.cimd import DocumentFetchError, FetchedDocument, HttpsDocumentFetcher
-from mcp_gate.web.token_handlers import REGISTRATIONS_PER_WINDOW
+from mcp_gate.rate_limits import REGISTRATIONS_PER_ADDRESS
 from tests.fixtures.cimd_server import resolve_test_host
 from tests.fixtures.gate import remote
 from tests.fixtures.mcp_clients import streamable_client
@@ -153,12 +153,13 @@ async def test_registrations_beyond_the_limit_get_429(oauth_gate_factory, py_str
     async with oauth_gate_factory(_servers(py_streamable_server)) as gate:
         statuses = [
             (await request("POST", gate.url("/register"), json=body)).status
-            for _ in range(REGISTRATIONS_PER_WINDOW)
+            for _ in range(REGISTRATIONS_PER_ADDRESS.requests)
         ]
         refused = await request("POST", gate.url("/register"), json=body)
-    assert statuses == [201] * REGISTRATIONS_PER_WINDOW
+    assert statuses == [201] * REGISTRATIONS_PER_ADDRESS.requests
     assert refused.status == 429
     assert refused.error == "temporarily_unavailable"
+    assert 1 <= int(refused.headers["Retry-After"]) <= REGISTRATIONS_PER_ADDRESS.per_seconds
 
 
 def _cimd_client() -> RegisteredClient:

@@ -18,7 +18,7 @@ from mcp_gate.config.model import AuthConfig, IdpConfig, Secret
 from tests.fixtures.gate import RunningGate, make_config, remote, running_gate
 from tests.fixtures.github_server import CLIENT_ID, CLIENT_SECRET, GitHubStandIn
 from tests.fixtures.mcp_clients import streamable_client
-from tests.fixtures.oauth_client import Pkce, authorization_url, log_in, register
+from tests.fixtures.oauth_client import Pkce, authorization_url, log_in, refresh, register
 from tests.fixtures.oauth_flow import Browser, FlowStopped, sdk_oauth
 from tests.fixtures.ports import free_port
 
@@ -31,7 +31,10 @@ def github_gate(github_server: GitHubStandIn, py_streamable_server) -> GitHubGat
 
     @asynccontextmanager
     async def start(
-        *, allowed_domains: tuple[str, ...] = (), **idp_fields: object
+        *,
+        allowed_domains: tuple[str, ...] = (),
+        revalidate_interval_seconds: float = 3600.0,
+        **idp_fields: object,
     ) -> AsyncIterator[RunningGate]:
         port = free_port()
         github_server.redirect_uris.append(f"http://127.0.0.1:{port}/oauth/callback")
@@ -43,7 +46,11 @@ def github_gate(github_server: GitHubStandIn, py_streamable_server) -> GitHubGat
             github_api_url=github_server.api_url,
             **idp_fields,  # type: ignore[arg-type]
         )
-        auth = AuthConfig(idp=idp, allowed_domains=allowed_domains)
+        auth = AuthConfig(
+            idp=idp,
+            allowed_domains=allowed_domains,
+            revalidate_interval_seconds=revalidate_interval_seconds,
+        )
         servers = {"py": remote("py", "streamable-http", py_streamable_server.url)}
         async with running_gate(make_config(servers, port=port, auth=auth)) as gate:
             yield gate
@@ -137,3 +144,26 @@ async def test_member_outside_allowed_domains_is_refused(
         stopped = await _refused(gate)
     assert stopped.status == 403
     assert "Accounts of gmail.test may not use this gate" in stopped.body
+
+
+async def test_a_user_taken_out_of_the_org_loses_the_grant_at_the_next_refresh(
+    github_gate: GitHubGate, github_server: GitHubStandIn
+):
+    """Revalidation with GitHub: the account token kept from the login reads the account
+    again at a refresh; out of `allowedOrgs` now, the grant ends (invalid_grant); a
+    revoked token (401 from the API) ends it too."""
+    user = github_server.set_user("octocat", orgs=["acme"])
+    async with github_gate(allowed_orgs=("acme",), revalidate_interval_seconds=0.001) as gate:
+        client = await register(gate.base_url)
+        tokens = await log_in(gate.base_url, client)
+        still_member = await refresh(gate.base_url, client, tokens.refresh_token)
+        user.orgs.clear()
+        refused = await refresh(gate.base_url, client, still_member.refresh_token)
+        github_server.set_user("octocat", orgs=["acme"])
+        other_client = await register(gate.base_url)
+        other = await log_in(gate.base_url, other_client)
+        github_server.tokens.clear()  # the user revoked the gate's OAuth app at GitHub
+        revoked = await refresh(gate.base_url, other_client, other.refresh_token)
+    assert still_member.status == 200, still_member.text
+    assert refused.error == "invalid_grant"
+    assert revoked.error == "invalid_grant"

@@ -111,6 +111,7 @@ async def test_google_authorization_url_carries_pkce_state_nonce_and_hints(
         "code_challenge": login.code_challenge,
         "code_challenge_method": "S256",
         "prompt": "select_account",
+        "access_type": "offline",
         "hd": "corp.test",
     }
 

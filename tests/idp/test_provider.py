@@ -32,6 +32,7 @@ def test_google_hd_hint_names_the_one_allowed_domain() -> None:
     """Google: `hd=<domain>` tunes the account chooser for one Workspace."""
     assert build_google_authorization_params(("example.com",)) == {
         "prompt": "select_account",
+        "access_type": "offline",
         "hd": "example.com",
     }
 

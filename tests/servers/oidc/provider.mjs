@@ -20,6 +20,8 @@
 // `upn`; Okta and Keycloak: `groups`; Auth0: namespaced custom claims), in the ID token.
 //
 // Test controls, JSON over HTTP on the same port (loopback only, no auth: a test tool):
+//   POST /test/accounts     {sub, claims}: change a signed-in user's claims from now on
+//                           (claims: null deletes the account)
 //   POST /test/users        {email, email_verified, hd?, name?, sub?}: the user of every
 //                           login from now on; {claims: {...}} instead sets the ID token's
 //                           claims (beside `sub`) exactly, with no default added
@@ -98,7 +100,8 @@ function staticClient(client) {
     client_secret: client.client_secret,
     redirect_uris: client.redirect_uris,
     token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_basic',
-    grant_types: serviceMode ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+    // A gate client registered with `refresh: true` gets refresh tokens (revalidation).
+    grant_types: serviceMode || client.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
   };
 }
@@ -121,7 +124,8 @@ function buildProfile(profile) {
     claims,
     // Like Google: the scope's claims go in the ID token, not only in userinfo.
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
+    // RFC 7009 revocation: a test ends a user's upstream grant as an IdP admin would.
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     interactions: {
       policy,
       url: (_ctx, interaction) => `${profile.path}/interaction/${interaction.uid}`,
@@ -143,12 +147,8 @@ function buildProfile(profile) {
       ctx.type = 'json';
       ctx.body = out;
     },
-    ...(serviceMode
-      ? {
-          issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-          rotateRefreshToken: () => true,
-        }
-      : {}),
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
   });
   return { path: profile.path, provider, handle: provider.callback() };
 }
@@ -228,6 +228,16 @@ async function handleTestControl(req, res, path) {
       current = buildProvider();
       return reply(res, 200, { kid: key.kid });
     }
+    case '/test/accounts':
+      // The IdP's record of a user changes (a new address, other groups): what a refresh
+      // of an upstream token issued before now answers with.
+      if (typeof body.sub !== 'string' || typeof body.claims !== 'object') {
+        return reply(res, 400, { error: 'sub and claims are required' });
+      }
+      // claims: null deletes the account, as an admin removing the user.
+      if (body.claims === null) accounts.delete(body.sub);
+      else accounts.set(body.sub, { ...body.claims });
+      return reply(res, 200, { sub: body.sub });
     case '/test/reset':
       nextUser = { ...DEFAULT_USER };
       return reply(res, 200, {});
