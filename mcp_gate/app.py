@@ -55,8 +55,10 @@ from mcp_gate.oauth.introspection import IntrospectingServer, ResourceServerRegi
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
+from mcp_gate.oauth.scopes import ServerScopes
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
+from mcp_gate.policy.engine import PolicyEngine
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
@@ -192,6 +194,12 @@ def _authorization_server(
         fetcher = cimd_fetcher or HttpsDocumentFetcher(http)
         sealer = sealer_from_config(auth_config)
         user_tokens = UserTokenStore(store, sealer)
+        scopes = ServerScopes(
+            {
+                name: PolicyEngine(server.policy, server.options.tool_filter)
+                for name, server in config.servers.items()
+            }
+        )
         components = AuthComponents(
             config=config,
             issuer=config.proxy.issuer,
@@ -207,6 +215,7 @@ def _authorization_server(
                 resources,
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
+                scopes=scopes,
             ),
             client_assertions=ClientAssertionVerifier(
                 client_keys(auth_config.clients, http),
@@ -230,6 +239,7 @@ def _authorization_server(
                 config.proxy.base_url,
                 http,
                 allowed_domains=auth_config.allowed_domains,
+                allowed_emails=auth_config.allowed_emails,
             ),
             consent_requests=ConsentRequests(sealer),
             cookies=BrowserCookies(sealer, secure=config.proxy.base_url.startswith("https://")),
@@ -238,6 +248,7 @@ def _authorization_server(
             connections=ServiceConnections(
                 store, user_tokens, http, base_url + SERVICE_CALLBACK_PATH
             ),
+            scopes=scopes,
         )
         app[AUTH] = components
         app[AUTHENTICATOR] = Authenticator(

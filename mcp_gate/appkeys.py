@@ -12,6 +12,7 @@ from mcp_gate.backend_identity.backend import BackendIdentity
 from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
+from mcp_gate.policy.engine import Caller
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.fronts import ServerFronts
 from mcp_gate.proxy.mcp_sessions import SessionRegistry
@@ -44,3 +45,5 @@ IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight")
 SERVER_NAME = web.RequestKey("server_name", str)
 SERVER_FRONTS = web.RequestKey("server_fronts", ServerFronts)
 PRINCIPAL = web.RequestKey("principal", Principal)
+# The principal with its client address and token scopes, as the access policy reads it.
+CALLER = web.RequestKey("caller", Caller)

@@ -2,7 +2,7 @@
 
 Owns the meaning and checks of
 `proxy.{name,baseURL,addr,metricsAddr,sessions,maxBodySize,maxMessageSize,shutdownGrace,
-admin}`;
+admin,trustedProxies,audit}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -16,19 +16,22 @@ from mcp_gate.config.model import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_METRICS_ADDR,
+    AuditConfig,
     ProxyConfig,
     SessionsConfig,
 )
+from mcp_gate.config.policy_schema import parse_networks
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, split_url
 
 _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?P<port>\d{1,5})")
 PROXY_KEYS = (
     "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
-    "maxMessageSize", "shutdownGrace", "admin",
+    "maxMessageSize", "shutdownGrace", "admin", "trustedProxies", "audit",
 )  # fmt: skip
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser", "maxPerAddress")
+AUDIT_KEYS = ("sink", "includeArguments")
 
 
 def parse_proxy(root: Section) -> ProxyConfig:
@@ -60,6 +63,19 @@ def parse_proxy(root: Section) -> ProxyConfig:
         shutdown_grace_seconds=section.duration(
             "shutdownGrace", ProxyConfig.shutdown_grace_seconds
         ),
+        trusted_proxies=parse_networks(section, "trustedProxies"),
+        audit=_audit(section) if section.has("audit") else None,
+    )
+
+
+def _audit(proxy: Section) -> AuditConfig:
+    section = proxy.child("audit", AUDIT_KEYS)
+    sink = section.text("sink", AuditConfig.sink).strip()
+    if section.has("sink") and not sink:
+        section.ctx.error(section.at("sink"), "stdout, or the path of a file to append to")
+    return AuditConfig(
+        sink=sink or AuditConfig.sink,
+        include_arguments=section.boolean("includeArguments", default=False),
     )
 
 

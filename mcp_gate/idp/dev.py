@@ -52,6 +52,7 @@ class DevProvider:
 
     base_url: str
     allowed_domains: tuple[str, ...] = ()
+    allowed_emails: tuple[str, ...] = ()
     kind: ClassVar[Literal["dev"]] = "dev"
 
     @property
@@ -73,7 +74,7 @@ class DevProvider:
     async def exchange_code(self, *, code: str, code_verifier: str, nonce: str) -> Identity:
         """The allowed Identity for a dev "code" (the typed email)."""
         identity = build_dev_identity(code, self.issuer)
-        verify_identity_allowed(identity, self.allowed_domains, "dev")
+        verify_identity_allowed(identity, self.allowed_domains, "dev", self.allowed_emails)
         return identity
 
 

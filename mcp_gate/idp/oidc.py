@@ -52,6 +52,7 @@ class OidcProvider:
         client_secret: Secret,
         redirect_uri: str,
         allowed_domains: tuple[str, ...],
+        allowed_emails: tuple[str, ...] = (),
         http: aiohttp.ClientSession,
         extra_scopes: tuple[str, ...] = (),
         extra_authorization_params: Mapping[str, str] | None = None,
@@ -65,6 +66,7 @@ class OidcProvider:
         self.client_id = client_id
         self._client_secret = client_secret
         self.allowed_domains = allowed_domains
+        self.allowed_emails = allowed_emails
         self.scopes = tuple(dict.fromkeys(BASE_SCOPES + extra_scopes))
         self._extra_params = dict(extra_authorization_params or {})
         self._issuers = frozenset({issuer}) | extra_issuers
@@ -115,7 +117,7 @@ class OidcProvider:
             now=self._clock(),
         )
         identity = parse_identity(claims, self.issuer, email_claim=self.email_claim)
-        verify_identity_allowed(identity, self.allowed_domains, self.kind)
+        verify_identity_allowed(identity, self.allowed_domains, self.kind, self.allowed_emails)
         return identity
 
     async def _request_id_token(

@@ -51,12 +51,19 @@ class GateTokenVerifier:
         grants.on_revoke(self.forget)
 
     async def verify(self, token: str, server: str) -> Principal | None:
+        verified = await self.verify_with_scopes(token, server)
+        return verified[0] if verified is not None else None
+
+    async def verify_with_scopes(
+        self, token: str, server: str
+    ) -> tuple[Principal, frozenset[str]] | None:
+        """Whom a live token of `server` acts for, and the scopes it holds (RFC 6749 §3.3)."""
         claims = self._access.parse(token)
         if claims is None or self._resources.server_of(claims.resource) != server:
             return None
         if not await self._grant_alive(claims.grant_id, claims.subject):
             return None
-        return principal_of(claims)
+        return principal_of(claims), frozenset(claims.scope.split())
 
     async def introspect(self, token: str, resource: str) -> AccessClaims | None:
         """The claims of a live access token issued for exactly `resource` (RFC 7662 §2.2:

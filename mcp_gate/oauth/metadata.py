@@ -6,7 +6,8 @@ flow are listed only when the configuration turns them on (`ServerFeatures`).
 Values follow reference §6: issuer = the origin of `baseURL` with no path and no trailing
 slash, byte-identical in PRM `authorization_servers`, AS `issuer` and the RFC 9207 `iss`
 (reference §2.4 item 18). `offline_access` is not advertised (MCP authorization §Refresh
-Tokens), only the one coarse scope `mcp` (reference §2.10 item 49).
+Tokens); `scopes_supported` is the coarse scope `mcp` (reference §2.10 item 49) and the
+extra scopes servers declare for step-up (oauth/scopes.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ class ServerFeatures:
 
 
 def authorization_server_metadata(
-    issuer: str, endpoint_base: str, features: ServerFeatures = ServerFeatures()
+    issuer: str,
+    endpoint_base: str,
+    features: ServerFeatures = ServerFeatures(),
+    scopes_supported: list[str] | None = None,
 ) -> dict[str, Any]:
     """`endpoint_base` is `baseURL` without a trailing slash (it may carry a path)."""
     grant_types = ["authorization_code", "refresh_token"]
@@ -55,7 +59,8 @@ def authorization_server_metadata(
         "revocation_endpoint_auth_methods_supported": list(auth_methods),
         "client_id_metadata_document_supported": True,
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
-        "scopes_supported": list(SCOPES_SUPPORTED),
+        # RFC 8414 §2: `mcp` and every server's extra scopes (oauth/scopes.py).
+        "scopes_supported": scopes_supported or list(SCOPES_SUPPORTED),
     }
     if features.client_credentials:
         grant_types.append("client_credentials")  # RFC 6749 §4.4
@@ -79,11 +84,13 @@ def authorization_server_metadata(
     return document
 
 
-def protected_resource_metadata(resource: str, issuer: str, name: str) -> dict[str, Any]:
+def protected_resource_metadata(
+    resource: str, issuer: str, name: str, scopes_supported: list[str] | None = None
+) -> dict[str, Any]:
     return {
         "resource": resource,
         "authorization_servers": [issuer],
-        "scopes_supported": list(SCOPES_SUPPORTED),
+        "scopes_supported": scopes_supported or list(SCOPES_SUPPORTED),  # RFC 9728 §2
         "bearer_methods_supported": ["header"],  # MCP authorization §Token Requirements
         "resource_name": name,
     }

@@ -33,12 +33,13 @@ from mcp_gate.crypto.aead import open_under_token, seal_under_token
 from mcp_gate.crypto.digest import new_token, secrets_equal
 from mcp_gate.errors import CryptoError
 from mcp_gate.oauth.access_tokens import AccessTokens
-from mcp_gate.oauth.authorize import grant_scope
 from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget, UnauthorizedClient
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.models import Client, Grant, GrantKind, RefreshToken
 from mcp_gate.oauth.pkce import verify_verifier
 from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
+from mcp_gate.oauth.scopes import ServerScopes
+from mcp_gate.principal import Principal
 
 log = structlog.get_logger()
 
@@ -58,7 +59,9 @@ class TokenService:
         access_ttl_seconds: float,
         refresh_ttl_seconds: float,
         clock: Callable[[], float] = time.time,
+        scopes: ServerScopes | None = None,
     ) -> None:
+        self._scopes = scopes or ServerScopes()
         self._grants = grants
         self._access = access_tokens
         self._resources = resources
@@ -90,13 +93,20 @@ class TokenService:
     ) -> dict[str, Any]:
         canonical, server = self._resources.resolve(resource)  # RFC 8707 §2
         lifetime = int(self._access_ttl)
+        principal = (
+            Principal.client(client_id)
+            if kind == "client"
+            else Principal.workload(subject, client_id=client_id)
+        )
+        # A machine gets an extra scope only if the server's `scopes` rule names it.
+        granted = self._scopes.granted(server, self._scopes.requested(server, scope), principal)
         grant = self.new_grant(
             subject=subject,
             email="",
             client_id=client_id,
             resource=canonical,
             server=server,
-            scope=grant_scope(scope),
+            scope=granted,
             kind=kind,
             lifetime_seconds=lifetime,
         )

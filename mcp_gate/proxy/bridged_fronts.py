@@ -96,13 +96,13 @@ class BridgedSessions:
         # policy: on a server without authentication every caller is the same anonymous
         # principal; its sessions count per client address (`sessions.maxPerAddress`).
         quota_key = (
-            address_quota(call.request.remote) if principal.kind == "anonymous" else principal.id
+            address_quota(call.client_address) if principal.kind == "anonymous" else principal.id
         )
         return await self.registry.open_session(
             self.backend.name,
             principal,
             open_channel,
-            self.backend.config.options.tool_filter,
+            call.tools,
             credential.fingerprint,
             quota_key,
         )
@@ -116,6 +116,8 @@ class BridgedSessions:
         if call.credential.needed and session.credential != call.credential.fingerprint:
             await self.registry.close(session.id, "user token changed")
             return None
+        if call.tools is not None:
+            session.tool_access = call.tools
         return session
 
 

@@ -14,9 +14,10 @@ backend message to the client stream it belongs to:
   §Listening for Messages forbids responses on the standalone stream.
 
 A legacy SSE client has only the standalone stream, so it gets everything there.
-The server's tool filter (`tool_filter.py`) applies here: a filtered `tools/call` is
-answered by the session itself, and every result holding a tool list is filtered on the
-way back, whatever request it answers.
+The caller's view of the server's tools (`tool_filter.py`) applies here: a `tools/call` it
+may not make is answered by the session itself, and every result holding a tool list is
+filtered on the way back, whatever request it answers, by the view of the session's latest
+request (its token may have gained a scope since the session opened).
 A session whose backend ends (a crashed child) fails its pending requests and leaves the
 registry at once, freeing its owner's slot. The registry caps live sessions per principal
 (`sessions.maxPerUser`) and closes idle ones.
@@ -36,8 +37,8 @@ from typing import Literal
 
 import structlog
 
-from mcp_gate.config.model import ToolFilter
 from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_token_of
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
 from mcp_gate.proxy.client_streams import ClientStream
@@ -60,7 +61,7 @@ class McpSession:
         principal: Principal,
         channel: Channel,
         clock: Callable[[], float],
-        tool_filter: ToolFilter | None = None,
+        tool_access: ToolAccess | None = None,
         credential: str = "",
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # MCP transports: secure, non-deterministic
@@ -74,7 +75,8 @@ class McpSession:
         self.quota_key = principal.id
         channel.session_label = self.id[:8]
         self._clock = clock
-        self._tool_filter = tool_filter
+        # The owner's view of the tools at its latest request (None: nothing is judged).
+        self.tool_access = tool_access
         self.last_active = clock()
         self._request_streams: list[ClientStream] = []
         self._standalone: ClientStream | None = None
@@ -160,12 +162,12 @@ class McpSession:
 
     def _apply_tool_filter(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
         """(messages to send on, answers the session gives itself to filtered calls)."""
-        if self._tool_filter is None:
+        if self.tool_access is None:
             return messages, []
         forwarded: list[Message] = []
         refusals: list[Message] = []
         for message in messages:
-            refusal = check_call(self._tool_filter, message)
+            refusal = check_call(self.tool_access, message)
             if refusal is None:
                 forwarded.append(message)
             elif "id" in message:  # a notification-shaped call is dropped unanswered
@@ -194,8 +196,8 @@ class McpSession:
             if not isinstance(request_id, str | int | float):
                 log.info("backend_response_dropped", server=self.server, reason="no usable id")
                 return
-            if self._tool_filter is not None:
-                message = filter_response(self._tool_filter, message)
+            if self.tool_access is not None:
+                message = filter_response(self.tool_access, message)
             for stream in self._request_streams:
                 if request_id in stream.pending_ids:
                     stream.pending_ids.discard(request_id)
@@ -314,7 +316,7 @@ class SessionRegistry:
         server: str,
         principal: Principal,
         open_channel: Callable[[], Awaitable[Channel]],
-        tool_filter: ToolFilter | None = None,
+        tool_access: ToolAccess | None = None,
         credential: str = "",
         quota_key: str | None = None,
     ) -> McpSession:
@@ -332,7 +334,7 @@ class SessionRegistry:
             self._opening[quota] -= 1
             if not self._opening[quota]:
                 del self._opening[quota]
-        session = McpSession(server, principal, channel, self.clock, tool_filter, credential)
+        session = McpSession(server, principal, channel, self.clock, tool_access, credential)
         session.quota_key = quota
         self.add(session)
         return session

@@ -7,7 +7,7 @@ what exists only with logins: browser logins for the gate's pages and users' own
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcp_gate.browser_logins import BrowserLoginStore
 from mcp_gate.config.model import GateConfig
@@ -21,6 +21,7 @@ from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.introspection import ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
+from mcp_gate.oauth.scopes import ServerScopes
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -48,6 +49,8 @@ class AuthComponents:
     browser_logins: BrowserLoginStore
     user_tokens: UserTokenStore
     connections: ServiceConnections
+    # Each server's extra scopes and who may hold them (step-up).
+    scopes: ServerScopes = field(default_factory=ServerScopes)
 
     @property
     def gate_name(self) -> str:

@@ -42,6 +42,7 @@ from mcp_gate.oauth.authorize import (
 )
 from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
+from mcp_gate.principal import Principal
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.pages import page_response, render_consent, render_message
 from mcp_gate.web.request_bodies import read_form
@@ -93,7 +94,9 @@ async def authorize(request: web.Request) -> web.StreamResponse:
             auth, 400, "Unknown application", "This application is not registered here."
         )
     try:
-        pending = parse_authorization_request(params, client, auth.resources, now=time.time())
+        pending = parse_authorization_request(
+            params, client, auth.resources, now=time.time(), scopes=auth.scopes
+        )
     except UntrustedRequestError as exc:
         return _message(auth, 400, "Sign-in refused", exc.message)
     except RedirectedError as exc:
@@ -102,7 +105,13 @@ async def authorize(request: web.Request) -> web.StreamResponse:
         ) from None
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
     session = auth.cookies.read_session(request)
-    if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
+    # policy: a remembered consent covers `mcp` only; an extra scope (a step-up) is shown
+    # and approved each time it is asked for.
+    if (
+        session is not None
+        and not auth.scopes.beyond_mcp(pending.scope)
+        and await auth.grants.has_consent(session.subject, client.client_id)
+    ):
         return await _start_login(request, auth, pending)
     raise web.HTTPFound(_consent_url(auth, pending))
 
@@ -233,18 +242,22 @@ async def callback(request: web.Request) -> web.StreamResponse:
         return _idp_failed(auth, exc)
     if pending.approved:
         await auth.grants.save_consent(identity.subject, pending.client_id)
-    elif not await auth.grants.has_consent(identity.subject, pending.client_id):
+    elif auth.scopes.beyond_mcp(pending.scope) or not await auth.grants.has_consent(
+        identity.subject, pending.client_id
+    ):
         # Consent was assumed from this browser's earlier session, but someone else signed
         # in: that user must approve for themselves.
         await auth.grants.delete_pending(pending.id)
         raise web.HTTPFound(_consent_url(auth, pending))
+    principal = Principal.user(identity.subject, identity.email, client_id=pending.client_id)
     grant = auth.tokens.new_grant(
         subject=identity.subject,
         email=identity.email,
         client_id=pending.client_id,
         resource=pending.resource,
         server=pending.server,
-        scope=pending.scope,
+        # Only the extra scopes this user may hold (oauth/scopes.py); RFC 6749 §3.3.
+        scope=auth.scopes.granted(pending.server, pending.scope, principal),
     )
     await auth.grants.save_grant(grant, now=time.time())
     code = new_token()

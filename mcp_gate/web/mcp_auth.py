@@ -4,10 +4,12 @@ On `/<name>/mcp`, `/<name>/sse` and `/<name>/message` (routes named `mcp-*`, rou
 before any handler runs: the server must exist (404), a present `Origin` must be the gate's
 or an allowed one (MCP transports §Security Warning: servers MUST validate Origin; 403),
 the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
-RFC 9728 challenge), and at most one `Mcp-Session-Id` may come (only the first would be
-checked for ownership). What passes is put on the request: the server's fronts
-(`SERVER_FRONTS`) and the principal (`PRINCIPAL`), which the handlers and the access log
-read. Other routes pass through untouched.
+RFC 9728 challenge), the server's `access` must admit the caller (403, with a body saying
+why; its protected-resource metadata stays public, being another route), and at most one
+`Mcp-Session-Id` may come (only the first would be checked for ownership). What passes is
+put on the request: the server's fronts (`SERVER_FRONTS`), the principal (`PRINCIPAL`) and
+the caller the policy judges (`CALLER`: principal, client address, token scopes), which
+the handlers and the access log read. Other routes pass through untouched.
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mcp_gate.appkeys import AUTHENTICATOR, CONFIG, FRONTS, PRINCIPAL, SERVER_FRONTS, SERVER_NAME
+from mcp_gate.appkeys import (
+    AUTHENTICATOR,
+    CALLER,
+    CONFIG,
+    FRONTS,
+    PRINCIPAL,
+    SERVER_FRONTS,
+    SERVER_NAME,
+)
 from mcp_gate.jsonrpc import INVALID_REQUEST
+from mcp_gate.policy.engine import Caller
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.responses import jsonrpc_error
 from mcp_gate.web.bearer_auth import Unauthorized
+from mcp_gate.web.client_address import client_address_of
 
 MCP_ROUTE_PREFIX = "mcp-"
 
@@ -46,11 +58,19 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     if not _origin_allowed(request):
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: origin not allowed")
     try:
-        principal = await request.app[AUTHENTICATOR].authenticate(request, fronts.backend.config)
+        principal, scopes = await request.app[AUTHENTICATOR].authenticate(
+            request, fronts.backend.config
+        )
     except Unauthorized as exc:
         return exc.to_response()
+    request[PRINCIPAL] = principal
+    caller = Caller(principal, client_address_of(request), scopes)
+    refusal = fronts.backend.policy.refusal(caller)
+    if refusal is not None:
+        # policy: 403 and not 401: signing in again would not change the answer.
+        return jsonrpc_error(403, INVALID_REQUEST, f"Forbidden: {refusal} ({name})")
     if len(request.headers.getall(SESSION_HEADER, ())) > 1:
         return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
     request[SERVER_FRONTS] = fronts
-    request[PRINCIPAL] = principal
+    request[CALLER] = caller
     return await handler(request)

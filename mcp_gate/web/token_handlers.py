@@ -38,6 +38,7 @@ from mcp_gate.oauth.token_exchange import (
     parse_workload_request,
 )
 from mcp_gate.web.auth_components import AuthComponents
+from mcp_gate.web.client_address import client_address_of
 from mcp_gate.web.request_bodies import read_form, read_json
 
 log = structlog.get_logger()
@@ -171,7 +172,7 @@ async def introspect(request: web.Request) -> web.Response:
 
 async def register(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
-    address = request.remote or "unknown"
+    address = str(client_address_of(request) or "unknown")
     count = await request.app[STORE].incr(
         "register_rate", address, ttl_seconds=REGISTRATION_WINDOW_SECONDS
     )
