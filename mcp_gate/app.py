@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from mcp_gate import http1
 from mcp_gate.appkeys import (
+    AUDIT,
     AUTH,
     AUTHENTICATOR,
     BACKEND_IDENTITIES,
@@ -33,6 +35,7 @@ from mcp_gate.appkeys import (
     STORE,
     USER_CREDENTIALS,
 )
+from mcp_gate.audit import Audit, open_sink
 from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
 from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
@@ -120,6 +123,7 @@ def create_app(
     app.on_response_prepare.append(no_sniffing)
     add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
     app.cleanup_ctx.append(metrics_listener)
+    app.cleanup_ctx.append(_audit)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
     if auth is not None:
@@ -216,6 +220,7 @@ def _authorization_server(
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
                 scopes=scopes,
+                audit=app[AUDIT],
             ),
             client_assertions=ClientAssertionVerifier(
                 client_keys(auth_config.clients, http),
@@ -259,6 +264,22 @@ def _authorization_server(
     return assemble
 
 
+async def _audit(app: web.Application) -> AsyncIterator[None]:
+    """The audit log's sink (`proxy.audit`), open for the app's life."""
+    settings = app[CONFIG].proxy.audit
+    if settings is None:
+        app[AUDIT] = Audit()
+        yield
+        return
+    sink = open_sink(settings.sink)
+    app[AUDIT] = Audit(sink, include_arguments=settings.include_arguments)
+    try:
+        yield
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+
+
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
     # No total timeout: SSE streams stay open; each request bounds its own wait.
     connector = aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
@@ -289,6 +310,7 @@ def _store(shared: Store | None) -> Callable[[web.Application], AsyncIterator[No
 async def _sessions(app: web.Application) -> AsyncIterator[None]:
     settings = app[CONFIG].proxy.sessions
     registry = SessionRegistry(
+        audit=app[AUDIT],
         idle_timeout_seconds=settings.timeout_seconds,
         max_per_user=settings.max_per_user,
         max_per_address=settings.max_per_address,

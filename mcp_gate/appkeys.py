@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
+from mcp_gate.audit import Audit
 from mcp_gate.backend_identity.backend import BackendIdentity
 from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.config.model import GateConfig
@@ -22,6 +23,8 @@ from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 
 CONFIG = web.AppKey("config", GateConfig)
+# The audit log (audit.py); does nothing without `proxy.audit`.
+AUDIT = web.AppKey("audit", Audit)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 STORE = web.AppKey("store", Store)
 SESSIONS = web.AppKey("sessions", SessionRegistry)

@@ -29,6 +29,7 @@ from typing import Any
 
 import structlog
 
+from mcp_gate.audit import Audit, AuditEvent
 from mcp_gate.crypto.aead import open_under_token, seal_under_token
 from mcp_gate.crypto.digest import new_token, secrets_equal
 from mcp_gate.errors import CryptoError
@@ -60,8 +61,10 @@ class TokenService:
         refresh_ttl_seconds: float,
         clock: Callable[[], float] = time.time,
         scopes: ServerScopes | None = None,
+        audit: Audit | None = None,
     ) -> None:
         self._scopes = scopes or ServerScopes()
+        self._audit = audit or Audit()
         self._grants = grants
         self._access = access_tokens
         self._resources = resources
@@ -111,6 +114,7 @@ class TokenService:
             lifetime_seconds=lifetime,
         )
         await self._grants.save_grant(grant, now=grant.created_at)
+        self._audit_grant("token_issued", grant, "client_credentials" if kind == "client" else kind)
         return {
             "access_token": self._access.issue(grant, lifetime),
             "token_type": "Bearer",
@@ -171,7 +175,23 @@ class TokenService:
         grant = await self._grants.load_grant(record.grant_id)
         if grant is None:
             raise InvalidGrant("the authorization was revoked")
-        return await self._issue(grant)
+        issued = await self._issue(grant)
+        self._audit_grant("token_issued", grant, "authorization_code")
+        return issued
+
+    def _audit_grant(self, event: AuditEvent, grant: Grant, grant_type: str) -> None:
+        self._audit.emit(
+            event,
+            principal=grant.subject
+            if grant.kind == "workload"
+            else f"{grant.kind}:{grant.subject}",
+            email=grant.email or None,
+            client_id=grant.client_id,
+            server=grant.server,
+            scope=grant.scope,
+            grant=grant.id[:8],
+            grant_type=grant_type,
+        )
 
     async def refresh(
         self, client: Client, refresh_token: str, resource: str | None
@@ -193,6 +213,7 @@ class TokenService:
                 await self._grants.save_refresh(
                     refresh_token, replace(record, used_at=now), now=now
                 )
+                self._audit_grant("token_refreshed", grant, "refresh_token")
                 return issued
             # Another request rotated this token a moment ago: ours was never handed out.
             await self._grants.delete_refresh(issued["refresh_token"])
@@ -209,6 +230,7 @@ class TokenService:
         if kept is None:
             await self._grants.revoke_grant(grant.id)
             log.warning("refresh_token_reused", client_id=client.client_id, grant=grant.id[:8])
+            self._audit_grant("refresh_token_reused", grant, "refresh_token")
             raise InvalidGrant("the refresh token was already used; the grant is revoked")
         log.warning(
             "refresh_token_reused_within_grace", client_id=client.client_id, grant=grant.id[:8]
@@ -244,6 +266,7 @@ class TokenService:
         if grant_id is not None:
             await self._grants.revoke_grant(grant_id)
             log.info("grant_revoked", client_id=client.client_id, grant=grant_id[:8])
+            self._audit.emit("token_revoked", client_id=client.client_id, grant=grant_id[:8])
 
     def _check_resource(self, requested: str | None, granted: str) -> None:
         # RFC 8707 §2.2: the token request may name the resource; it must be the one granted.

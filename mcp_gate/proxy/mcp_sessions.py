@@ -37,6 +37,7 @@ from typing import Literal
 
 import structlog
 
+from mcp_gate.audit import Audit
 from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_token_of
 from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
@@ -279,7 +280,9 @@ class SessionRegistry:
         max_per_user: int,
         max_per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        audit: Audit | None = None,
     ) -> None:
+        self._audit = audit or Audit()
         self._sessions: dict[str, McpSession] = {}
         # Sessions being opened (their backend is starting), by principal id: they count
         # against the cap already, so concurrent opens cannot overshoot it.
@@ -344,6 +347,13 @@ class SessionRegistry:
         self._live[session.quota_key] += 1
         session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
+        self._audit.emit(
+            "session_opened",
+            principal=session.principal.id,
+            client_id=session.principal.client_id or None,
+            server=session.server,
+            mcp_session=session.id[:8],
+        )
 
     def _backend_gone(self, session: McpSession) -> None:
         if self._sessions.get(session.id) is session:
@@ -370,6 +380,14 @@ class SessionRegistry:
             await session.aclose()
             log.info(
                 "mcp_session_closed",
+                server=session.server,
+                mcp_session=session_id[:8],
+                reason=reason,
+            )
+            self._audit.emit(
+                "session_closed",
+                principal=session.principal.id,
+                client_id=session.principal.client_id or None,
                 server=session.server,
                 mcp_session=session_id[:8],
                 reason=reason,

@@ -28,7 +28,8 @@ from dataclasses import replace
 import structlog
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH
+from mcp_gate.appkeys import AUDIT, AUTH
+from mcp_gate.audit import AuditEvent
 from mcp_gate.crypto.digest import new_token
 from mcp_gate.errors import OAuthError
 from mcp_gate.idp.errors import IdpError, LoginRefusedError
@@ -161,11 +162,19 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
         )
     if form.get("decision") != "approve":
         log.info("consent_denied", client_id=pending.client_id)
+        _audit_consent(request, "consent_denied", pending)
         denied = AccessDenied("the user denied the request")
         raise web.HTTPSeeOther(
             error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer)
         )
+    # Who consented is known only after the login that follows; the line names the request.
+    _audit_consent(request, "consent_given", pending)
     return await _start_login(request, auth, replace(pending, approved=True))
+
+
+def _audit_consent(request: web.Request, event: AuditEvent, pending: PendingAuthorization) -> None:
+    app_audit = request.app[AUDIT]
+    app_audit.emit(event, client_id=pending.client_id, server=pending.server, scope=pending.scope)
 
 
 async def _start_login(
@@ -216,6 +225,12 @@ async def callback(request: web.Request) -> web.StreamResponse:
         log.warning(
             "login_refused", reason="started in another browser", client_id=pending.client_id
         )
+        request.app[AUDIT].emit(
+            "login_refused",
+            reason="started in another browser",
+            client_id=pending.client_id,
+            server=pending.server,
+        )
         return _message(
             auth,
             403,
@@ -237,6 +252,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
     except LoginRefusedError as exc:
         await auth.grants.delete_pending(pending.id)
         log.warning("login_denied", reason=exc.reason, client_id=pending.client_id)
+        request.app[AUDIT].emit(
+            "login_refused", reason=exc.reason, client_id=pending.client_id, server=pending.server
+        )
         return _message(auth, 403, "Access refused", exc.message)
     except IdpError as exc:
         return _idp_failed(auth, exc)
@@ -277,6 +295,15 @@ async def callback(request: web.Request) -> web.StreamResponse:
         client_id=pending.client_id,
         subject=identity.subject,
         server=pending.server,
+    )
+    request.app[AUDIT].emit(
+        "login_succeeded",
+        principal=principal.id,
+        email=identity.email,
+        client_id=pending.client_id,
+        server=pending.server,
+        scope=grant.scope,
+        grant=grant.id[:8],
     )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
     session = auth.cookies.read_session(request)

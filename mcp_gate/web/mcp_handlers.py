@@ -32,6 +32,7 @@ from mcp_gate.proxy.mcp_sessions import SessionLimitError
 from mcp_gate.proxy.mirrored_headers import HEADER_MISMATCH, header_mismatch
 from mcp_gate.proxy.responses import body_too_large, jsonrpc_error, parse_error
 from mcp_gate.proxy.tool_filter import missing_scopes
+from mcp_gate.web.tool_call_audit import audit_refused, audited
 
 
 def _is_identifier(value: object) -> bool:
@@ -78,6 +79,11 @@ async def _call(
             return jsonrpc_error(400, HEADER_MISMATCH, f"Header mismatch: {mismatch}")
         missing = missing_scopes(tools, messages)
         if missing:
+            audit_refused(
+                request,
+                McpCall(request, principal, credential, body, messages, client_address=address),
+                "needs_scope",
+            )
             needed = list(dict.fromkeys((MCP_SCOPE, *sorted(caller.scopes), *missing)))
             description = f"this tool needs the scope {' '.join(missing)}"
             return request.app[AUTHENTICATOR].scope_challenge(
@@ -99,7 +105,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
     front = request[SERVER_FRONTS].streamable
     try:
         if request.method == "POST":
-            return await front.post(call)
+            return await audited(call, front.post)
         if request.method == "GET":
             return await front.get(call)
         return await front.delete(call)
@@ -123,4 +129,4 @@ async def handle_message(request: web.Request) -> web.StreamResponse:
     call = await _call(request, with_body=True)
     if isinstance(call, web.Response):
         return call
-    return await request[SERVER_FRONTS].legacy.message(call)
+    return await audited(call, request[SERVER_FRONTS].legacy.message, legacy=True)
