@@ -155,6 +155,11 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"5. `storage: {storage}`, {clients} clients", figures["concurrent"]
         )
     lines += _large_rows(s["large_results"])
+    if "policy" in s:
+        lines += _latency_rows(
+            "7. `tools/call` with `access` + 20 `tools` rules (vs none: the direct column)",
+            s["policy"],
+        )
     lines += [
         "",
         "4. Idle SSE streams held by one gate process:",

@@ -27,6 +27,7 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
         "stdio open time server": scenarios["stdio"]["open_time_server"],
         "storage memory": scenarios["storage"]["memory"]["concurrent"],
         "storage redis": scenarios["storage"]["redis"]["concurrent"],
+        "policy rules": scenarios["policy"],
         **{
             f"large result {front} {shape}": scenarios["large_results"][front][shape]
             for front in ("streamable", "legacy")
