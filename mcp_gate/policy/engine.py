@@ -108,6 +108,12 @@ class PolicyEngine:
         """The scopes beyond `mcp` this server knows, in config order."""
         return tuple(self._policy.scopes)
 
+    @property
+    def names_groups(self) -> bool:
+        """Whether `access` admits by group (which only a token's principal carries)."""
+        access = self._policy.access
+        return access is not None and access.who is not None and bool(access.who.groups)
+
     def refusal(self, caller: Caller) -> str | None:
         """Why the caller may not use the server at all; None when it may."""
         access = self._policy.access
