@@ -350,6 +350,7 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
             registry=app[SESSIONS],
             standalone_streams=app[STANDALONE_STREAMS],
             base_path=config.proxy.base_path,
+            audit=app[AUDIT],
         )
         app[FRONTS] = build_all_fronts(backends, parts)
         app[USER_CREDENTIALS] = _user_credentials(app)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mcp_gate.audit import Audit, AuditEvent
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Response
 from mcp_gate.jsonrpc import Message, dumps, error_response, is_request
@@ -51,7 +52,14 @@ _INITIALIZED = "notifications/initialized"
 class StreamablePassthrough:
     """The streamable front of one streamable-HTTP server."""
 
-    def __init__(self, backend: Backend, upstream: Upstream, bindings: SessionBindings) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        upstream: Upstream,
+        bindings: SessionBindings,
+        audit: Audit | None = None,
+    ) -> None:
+        self._audit = audit or Audit()
         self._backend = backend
         self._upstream = upstream
         self._bindings = bindings
@@ -95,6 +103,7 @@ class StreamablePassthrough:
         upstream = await self._send(call, None)
         if session_id and upstream.status < 300:
             await self._bindings.forget(self._backend.name, session_id)
+            self._audit_session("session_closed", call, session_id, reason="deleted by client")
         return await self._relay(call, upstream)
 
     async def _refusal(self, call: McpCall) -> web.Response | None:
@@ -120,7 +129,20 @@ class StreamablePassthrough:
         new_session = upstream.headers.get(SESSION_HEADER)
         if new_session and new_session != call.session_id and upstream.status < 300:
             await self._bindings.bind(self._backend.name, new_session, call.principal)
+            self._audit_session("session_opened", call, new_session)
         return upstream
+
+    def _audit_session(
+        self, event: AuditEvent, call: McpCall, session_id: str, reason: str | None = None
+    ) -> None:
+        self._audit.emit(
+            event,
+            principal=call.principal.id,
+            client_id=call.principal.client_id or None,
+            server=self._backend.name,
+            mcp_session=session_id[:8],
+            reason=reason,
+        )
 
     async def _relay(self, call: McpCall, upstream: Response) -> web.StreamResponse:
         access = call.tools

@@ -50,16 +50,20 @@ async def test_a_scripted_session_leaves_one_line_per_event_and_no_secret(
     oauth_gate_factory: OAuthGateFactory,
     oidc_provider: OidcTestProvider,
     py_sse_server: RunningServer,
+    py_streamable_server: RunningServer,
     tmp_path: Path,
 ) -> None:
     """DESIGN §7 audit: login, consent, tokens, sessions, tool calls (allowed, forbidden,
     step-up), revocation; never a secret (grep for every token and code)."""
     path = tmp_path / "audit.jsonl"
-    server = remote("gh", "sse", py_sse_server.url, policy=POLICY)  # bridged sessions
+    bridged = remote("gh", "sse", py_sse_server.url, policy=POLICY)
+    passthrough = remote("pt", "streamable-http", py_streamable_server.url, policy=POLICY)
     audit = AuditConfig(sink=str(path))
     secrets: list[str] = []
     async with oauth_gate_factory(
-        {"gh": server}, allowed_emails=(PARTNER,), proxy_fields={"audit": audit}
+        {"gh": bridged, "pt": passthrough},
+        allowed_emails=(PARTNER,),
+        proxy_fields={"audit": audit},
     ) as gate:
         url = gate.url("/gh/mcp")
         await oidc_provider.set_next_user(email=ALICE)
@@ -69,14 +73,19 @@ async def test_a_scripted_session_leaves_one_line_per_event_and_no_secret(
             await client.call_tool("read_issue", {"number": 1})
             await client.call_tool("merge_pr", {"number": 2})  # step-up, then allowed
         await oidc_provider.set_next_user(email=PARTNER)
-        partner = sdk_oauth(url, storage=RecordingStorage())
-        async with streamable_client(url, auth=partner.provider) as client:
+        pt_url = gate.url("/pt/mcp")
+        partner = sdk_oauth(pt_url, storage=RecordingStorage())
+        # The handshake era: a backend session the pass-through binds (2026-07-28 has none).
+        async with streamable_client(pt_url, mode="legacy", auth=partner.provider) as client:
             with pytest.raises(MCPError):
                 await client.call_tool("delete_repo", {"repo": "acme/app"})
         manual = await register(gate.base_url, token_endpoint_auth_method="none")
         pkce = Pkce.new()
-        callback = await Browser().walk(authorization_url(gate.base_url, manual, pkce=pkce))
-        answer = await exchange_code(gate.base_url, manual, callback.query["code"], pkce)
+        start = authorization_url(gate.base_url, manual, pkce=pkce, resource=url)
+        callback = await Browser().walk(start)
+        answer = await exchange_code(
+            gate.base_url, manual, callback.query["code"], pkce, resource=url
+        )
         await revoke(gate.base_url, manual, answer.refresh_token)
         for recorded in (storage, partner.storage):
             assert isinstance(recorded, RecordingStorage)
@@ -100,6 +109,12 @@ async def test_a_scripted_session_leaves_one_line_per_event_and_no_secret(
     assert ("merge_pr", "allowed", "answered") in calls
     assert ("delete_repo", "forbidden", "refused") in calls
     assert not any("arguments" in line for line in lines)  # includeArguments is off
+    sessions = {(x["event"], x["server"]) for x in lines if x["event"].startswith("session_")}
+    assert sessions == {
+        (event, server)
+        for event in ("session_opened", "session_closed")
+        for server in ("gh", "pt")  # bridged, and the pass-through's backend session
+    }
 
 
 def test_a_field_named_like_a_secret_is_refused() -> None:
