@@ -105,14 +105,17 @@ def streamable_calls(
     }
 
 
-def policy_cost(plain: Target, ruled: Target, settings: Settings) -> dict[str, Any]:
+def policy_cost(
+    plain: Target, ruled: Target, settings: Settings, *, use_wrk: bool
+) -> dict[str, Any]:
     """Scenario 7: one client's `tools/call` on a server without rules ("direct" in the
     comparison) and on the same backend with `access` and 20 `tools` rules, runs
-    interleaved: the overhead is what judging the calls and their answers adds."""
+    interleaved, with scenario 1's load generator: the overhead is what judging the calls
+    and their answers adds."""
     runs: dict[str, list[dict[str, Any]]] = {"plain": [], "ruled": []}
     for _ in range(settings.repetitions):
-        runs["plain"].append(_timed_calls(plain, 1, settings, use_wrk=False))
-        runs["ruled"].append(_timed_calls(ruled, 1, settings, use_wrk=False))
+        runs["plain"].append(_timed_calls(plain, 1, settings, use_wrk=use_wrk))
+        runs["ruled"].append(_timed_calls(ruled, 1, settings, use_wrk=use_wrk))
     return compare(median_of_runs(runs["plain"]), median_of_runs(runs["ruled"]))
 
 

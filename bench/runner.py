@@ -209,6 +209,7 @@ def run(settings: Settings, log_dir: Path, say: Progress) -> dict[str, Any]:
                 Target("plain", gate.url(HTTP_SERVER), obtain_token(gate.url(HTTP_SERVER))),
                 Target("ruled", gate.url(POLICY_SERVER), obtain_token(gate.url(POLICY_SERVER))),
                 settings,
+                use_wrk=use_wrk,
             )
         scenarios["idle_streams"] = _idle(stack, settings, fd_limit, say)
     results["scenarios"] = scenarios
