@@ -105,6 +105,20 @@ def streamable_calls(
     }
 
 
+def policy_cost(
+    plain: Target, ruled: Target, settings: Settings, *, use_wrk: bool
+) -> dict[str, Any]:
+    """Scenario 8: one client's `tools/call` on a server without rules ("direct" in the
+    comparison) and on the same backend with `access` and 20 `tools` rules, runs
+    interleaved, with scenario 1's load generator: the overhead is what judging the calls
+    and their answers adds."""
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "ruled": []}
+    for _ in range(settings.repetitions):
+        runs["plain"].append(_timed_calls(plain, 1, settings, use_wrk=use_wrk))
+        runs["ruled"].append(_timed_calls(ruled, 1, settings, use_wrk=use_wrk))
+    return compare(median_of_runs(runs["plain"]), median_of_runs(runs["ruled"]))
+
+
 def _interleaved(jobs: dict[str, dict[str, Any]], repetitions: int) -> dict[str, dict[str, Any]]:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in jobs}
     for _ in range(repetitions):

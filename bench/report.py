@@ -187,6 +187,11 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += _large_rows(s["large_results"])
     if "scale_out" in s:
         lines += _scale_rows(s["scale_out"], clients)
+    if "policy" in s:
+        lines += _latency_rows(
+            "8. `tools/call` with `access` + 20 `tools` rules (vs none: the direct column)",
+            s["policy"],
+        )
     lines += [
         "",
         "4. Idle SSE streams held by one gate process:",

@@ -29,6 +29,7 @@ from bench.calls import (
     compare,
     large_results,
     legacy_sse_calls,
+    policy_cost,
     session_opens,
     stdio_calls,
     streamable_calls,
@@ -39,6 +40,7 @@ from bench.settings import Settings
 from bench.stack import (
     AGGREGATE_SERVER,
     HTTP_SERVER,
+    POLICY_SERVER,
     SSE_SERVER,
     STDIO_SERVER,
     TIME_SERVER,
@@ -216,6 +218,13 @@ def run(settings: Settings, log_dir: Path, say: Progress) -> dict[str, Any]:
             scenarios |= _storage_and_streamable(stack, gate, redis, settings, use_wrk, say)
             scenarios |= _legacy_and_stdio(stack, gate, settings, say)
             scenarios["large_results"] = _large_results(stack, gate, settings, say)
+            say("scenario 8: the access policy's cost, 20 tool rules vs none, 1 client")
+            scenarios["policy"] = policy_cost(
+                Target("plain", gate.url(HTTP_SERVER), obtain_token(gate.url(HTTP_SERVER))),
+                Target("ruled", gate.url(POLICY_SERVER), obtain_token(gate.url(POLICY_SERVER))),
+                settings,
+                use_wrk=use_wrk,
+            )
         scenarios["idle_streams"] = _idle(stack, settings, fd_limit, say)
         scenarios["scale_out"] = scale_out(stack, settings, say)
     results["scenarios"] = scenarios

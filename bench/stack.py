@@ -38,6 +38,22 @@ VENV_BIN = Path(sys.executable).parent
 HTTP_SERVER, SSE_SERVER, STDIO_SERVER, TIME_SERVER = "echo", "echo-sse", "echo-stdio", "time"
 # The aggregate over the stdio echo server: its echo tool is `echo-stdio.echo` there.
 AGGREGATE_SERVER = "all"
+# Scenario 8: the streamable server again, with an access rule and 20 tool rules, none of
+# which matches `echo` (the worst case: every glob is tried, then `access` decides).
+POLICY_SERVER = "echo-policy"
+POLICY_TOOL_RULES = 20
+
+
+def _policy() -> dict[str, object]:
+    return {
+        "access": {"domains": ["example.com"]},
+        "tools": [
+            {"name": f"admin_{index}_*", "emails": ["admin@example.com"]}
+            for index in range(POLICY_TOOL_RULES)
+        ],
+    }
+
+
 Storage = Literal["memory", "redis"]
 MAX_SESSIONS_PER_USER = 1_000_000
 
@@ -135,6 +151,11 @@ def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> di
         },
         "mcpServers": {
             HTTP_SERVER: {"transportType": "streamable-http", "url": f"{stack.backend_url}/mcp"},
+            POLICY_SERVER: {
+                "transportType": "streamable-http",
+                "url": f"{stack.backend_url}/mcp",
+                **_policy(),
+            },
             SSE_SERVER: {"transportType": "sse", "url": f"{stack.backend_url}/sse"},
             STDIO_SERVER: {
                 "transportType": "stdio",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -21,6 +22,7 @@ from aiohttp import web
 from mcp_gate import http1
 from mcp_gate.aggregate.fronts import build_all_aggregate_fronts
 from mcp_gate.appkeys import (
+    AUDIT,
     AUTH,
     AUTHENTICATOR,
     BACKEND_IDENTITIES,
@@ -38,6 +40,7 @@ from mcp_gate.appkeys import (
     STORE,
     USER_CREDENTIALS,
 )
+from mcp_gate.audit import Audit, open_sink
 from mcp_gate.backend_identity.backend import build_backend_identities, uses_identity_jwt
 from mcp_gate.backend_identity.signer import build_identity_signer
 from mcp_gate.browser_logins import BrowserLoginStore
@@ -67,9 +70,11 @@ from mcp_gate.oauth.models import Client
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.oauth.revalidation import GrantRevalidation
 from mcp_gate.oauth.revocations import RevocationMarks
+from mcp_gate.oauth.scopes import ServerScopes
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.offboarding import mark_ttl_seconds
+from mcp_gate.policy.engine import PolicyEngine
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
@@ -141,6 +146,7 @@ def create_app(
     app.on_response_prepare.append(no_sniffing)
     add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
     app.cleanup_ctx.append(metrics_listener)
+    app.cleanup_ctx.append(_audit)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_store(store))
     app.cleanup_ctx.append(_cluster)
@@ -222,10 +228,17 @@ def _authorization_server(
             config.proxy.base_url,
             http,
             allowed_domains=auth_config.allowed_domains,
+            allowed_emails=auth_config.allowed_emails,
             groups_cache_seconds=auth_config.revalidate_interval_seconds,
         )
         revalidation = GrantRevalidation(
             store, sealer, idp, interval_seconds=auth_config.revalidate_interval_seconds
+        )
+        scopes = ServerScopes(
+            {
+                name: PolicyEngine(server.policy, server.options.tool_filter)
+                for name, server in config.servers.items()
+            }
         )
         components = AuthComponents(
             config=config,
@@ -243,6 +256,8 @@ def _authorization_server(
                 access_ttl_seconds=auth_config.token_ttl_seconds,
                 refresh_ttl_seconds=auth_config.refresh_token_ttl_seconds,
                 revalidation=revalidation,
+                scopes=scopes,
+                audit=app[AUDIT],
             ),
             client_assertions=ClientAssertionVerifier(
                 client_keys(auth_config.clients, http),
@@ -275,6 +290,7 @@ def _authorization_server(
             connections=ServiceConnections(
                 store, user_tokens, http, base_url + SERVICE_CALLBACK_PATH
             ),
+            scopes=scopes,
         )
         app[AUTH] = components
         app[AUTHENTICATOR] = Authenticator(
@@ -283,6 +299,22 @@ def _authorization_server(
         yield
 
     return assemble
+
+
+async def _audit(app: web.Application) -> AsyncIterator[None]:
+    """The audit log's sink (`proxy.audit`), open for the app's life."""
+    settings = app[CONFIG].proxy.audit
+    if settings is None:
+        app[AUDIT] = Audit()
+        yield
+        return
+    sink = open_sink(settings.sink)
+    app[AUDIT] = Audit(sink, include_arguments=settings.include_arguments)
+    try:
+        yield
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
@@ -350,6 +382,7 @@ async def _sessions(app: web.Application) -> AsyncIterator[None]:
     quota = SessionQuota(app[STORE], replica.lease_ttl_seconds)
     replica.add_renewal(quota.renew)
     registry = SessionRegistry(
+        audit=app[AUDIT],
         idle_timeout_seconds=settings.timeout_seconds,
         max_per_user=settings.max_per_user,
         max_per_address=settings.max_per_address,
@@ -419,6 +452,7 @@ async def _fronts(app: web.Application) -> AsyncIterator[None]:
             registry=app[SESSIONS],
             standalone_streams=app[STANDALONE_STREAMS],
             base_path=config.proxy.base_path,
+            audit=app[AUDIT],
         )
         credentials = _user_credentials(app)
         direct = {name: b for name, b in backends.items() if name not in aggregates}

@@ -8,11 +8,13 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
+from mcp_gate.audit import Audit
 from mcp_gate.backend_identity.backend import BackendIdentity
 from mcp_gate.backend_identity.signer import IdentitySigner
 from mcp_gate.cluster.node import ClusterNode
 from mcp_gate.config.model import GateConfig
 from mcp_gate.metrics import Metrics
+from mcp_gate.policy.engine import Caller
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.fronts import ServerFronts
@@ -24,6 +26,8 @@ from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
 
 CONFIG = web.AppKey("config", GateConfig)
+# The audit log (audit.py); does nothing without `proxy.audit`.
+AUDIT = web.AppKey("audit", Audit)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 STORE = web.AppKey("store", Store)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
@@ -53,4 +57,6 @@ SERVER_NAME = web.RequestKey("server_name", str)
 SERVER_FRONTS = web.RequestKey("server_fronts", ServerFronts)
 PRINCIPAL = web.RequestKey("principal", Principal)
 # Set on a request that came as an authenticated internal hop (web/session_relay.py).
-HOP_PRINCIPAL = web.RequestKey("hop_principal", Principal)
+HOP_CALLER = web.RequestKey("hop_caller", Caller)
+# The principal with its client address and token scopes, as the access policy reads it.
+CALLER = web.RequestKey("caller", Caller)

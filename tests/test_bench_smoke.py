@@ -28,6 +28,7 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
         "stdio call via an aggregate": scenarios["stdio"]["aggregate_call"],
         "storage memory": scenarios["storage"]["memory"]["concurrent"],
         "storage redis": scenarios["storage"]["redis"]["concurrent"],
+        "policy rules": scenarios["policy"],
         **{
             f"large result {front} {shape}": scenarios["large_results"][front][shape]
             for front in ("streamable", "legacy")

@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from mcp_gate.jsonrpc import Message
+from mcp_gate.aggregate.member_link import MemberError
+from mcp_gate.jsonrpc import INVALID_REQUEST, Message
+from mcp_gate.policy.engine import Caller
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.bridged_fronts import BridgedSessions
 from mcp_gate.proxy.channels import Channel, ChannelClosedError
@@ -84,10 +86,19 @@ class FrontMembers:
 
     async def __call__(self, member: str, principal: Principal) -> Channel:
         sessions = self._members[member]
+        # The member's access policy holds for its caller as on the member's own routes;
+        # the aggregate's hop has no client address or step-up scopes of the member, so
+        # rules that need them refuse (docs/config.md, access).
+        engine = sessions.backend.policy
+        caller = Caller(principal)
+        refusal = engine.refusal(caller)
+        if refusal is not None:
+            raise MemberError(INVALID_REQUEST, f"member server {member!r}: {refusal}")
         credential = await self._credentials.for_request(principal, sessions.backend.config)
         session = await sessions.open_for(
             principal,
             credential,
+            engine.for_caller(caller) if engine.judges_tools else None,
             f"{MEMBER_QUOTA}{self._aggregate}:{principal.id}",
             self._max_conns_per_user,
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import secrets
 import time
@@ -29,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 from mcp_gate.crypto.hop_keys import derive_hop_key, hop_mac, macs_equal
+from mcp_gate.policy.engine import Caller
 from mcp_gate.principal import Principal
 
 HOP_HEADER = "X-Mcp-Gate-Hop"
@@ -57,13 +59,34 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def encode_principal(principal: Principal) -> str:
-    return _b64(json.dumps(asdict(principal), separators=(",", ":")).encode())
+def encode_caller(caller: Caller) -> str:
+    """The caller as the hop carries it: the principal's fields, plus the token's scopes
+    and the client address, which the owner's access policy judges as the edge would."""
+    fields: dict[str, object] = asdict(caller.principal)
+    fields["scopes"] = sorted(caller.scopes)
+    fields["address"] = str(caller.address) if caller.address is not None else None
+    return _b64(json.dumps(fields, separators=(",", ":")).encode())
 
 
-def decode_principal(text: str) -> Principal:
+def decode_caller(text: str) -> Caller:
     raw = json.loads(_unb64(text))
-    if not isinstance(raw, dict) or raw.get("kind") not in _PRINCIPAL_KINDS:
+    if not isinstance(raw, dict):
+        raise ValueError("not a caller")
+    scopes = raw.get("scopes", [])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ValueError("scopes must be strings")
+    address = raw.get("address")
+    if address is not None and not isinstance(address, str):
+        raise ValueError("the address must be a string")
+    return Caller(
+        _decode_principal(raw),
+        ipaddress.ip_address(address) if address is not None else None,
+        frozenset(scopes),
+    )
+
+
+def _decode_principal(raw: dict[str, object]) -> Principal:
+    if raw.get("kind") not in _PRINCIPAL_KINDS:
         raise ValueError("not a principal")
     groups = raw.get("groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
@@ -71,7 +94,7 @@ def decode_principal(text: str) -> Principal:
     fields = {k: raw[k] for k in ("id", "email", "subject", "client_id") if k in raw}
     if not all(isinstance(v, str) or (k == "email" and v is None) for k, v in fields.items()):
         raise ValueError("principal fields must be strings")
-    return Principal(raw["kind"], groups=tuple(groups), **fields)
+    return Principal(raw["kind"], groups=tuple(groups), **fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -91,12 +114,12 @@ class HopKey:
         fields = (_VERSION, stamp, request_id, replica, method.upper(), path, who)
         return hop_mac(self.key, "\n".join(fields).encode())
 
-    def sign(self, replica: str, method: str, path: str, principal: Principal) -> dict[str, str]:
-        """The hop headers for relaying `method path` (path with its query) for `principal`
+    def sign(self, replica: str, method: str, path: str, caller: Caller) -> dict[str, str]:
+        """The hop headers for relaying `method path` (path with its query) for `caller`
         to the replica whose id is `replica`."""
         stamp = str(int(self.clock()))
         request_id = secrets.token_urlsafe(16)
-        who = encode_principal(principal)
+        who = encode_caller(caller)
         mac = _b64(self._mac(stamp, request_id, replica, method, path, who))
         return {
             HOP_HEADER: f"t={stamp},id={request_id},mac={mac}",
@@ -105,8 +128,8 @@ class HopKey:
 
     def check(
         self, headers: Mapping[str, str], replica: str, method: str, path: str
-    ) -> tuple[Principal, str]:
-        """(principal, request id) of a well-signed, fresh hop for `replica`;
+    ) -> tuple[Caller, str]:
+        """(caller, request id) of a well-signed, fresh hop for `replica`;
         HopRefusedError otherwise. Replays are `HopVerifier`'s to catch."""
         value = headers.get(HOP_HEADER, "")
         who = headers.get(HOP_PRINCIPAL_HEADER, "")
@@ -123,10 +146,10 @@ class HopKey:
         if abs(self.clock() - sent_at) > HOP_WINDOW_SECONDS:
             raise HopRefusedError("stale hop")
         try:
-            principal = decode_principal(who)
+            caller = decode_caller(who)
         except (ValueError, TypeError, binascii.Error):
             raise HopRefusedError("unreadable principal") from None
-        return principal, request_id
+        return caller, request_id
 
 
 class HopVerifier:
@@ -139,8 +162,8 @@ class HopVerifier:
         # is first and the purge stops at the first one still in the window.
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    def verify(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
-        principal, request_id = self._key.check(headers, self._replica, method, path)
+    def verify(self, headers: Mapping[str, str], method: str, path: str) -> Caller:
+        caller, request_id = self._key.check(headers, self._replica, method, path)
         now = self._key.clock()
         while self._seen and next(iter(self._seen.values())) < now:
             self._seen.popitem(last=False)
@@ -148,4 +171,4 @@ class HopVerifier:
             raise HopRefusedError("replayed hop")
         # Stale past 2 windows anyway (a timestamp up to one window in the future is taken).
         self._seen[request_id] = now + 2 * HOP_WINDOW_SECONDS
-        return principal
+        return caller

@@ -28,7 +28,7 @@ from multidict import CIMultiDict
 from mcp_gate.cluster.hop import HOP_HEADER, HOP_PRINCIPAL_HEADER, HopKey
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Client, Response, Timeouts, UpstreamConnectError
-from mcp_gate.principal import Principal
+from mcp_gate.policy.engine import Caller
 
 log = structlog.get_logger()
 
@@ -58,7 +58,7 @@ class Relay:
     key: HopKey
 
     async def forward(
-        self, request: web.Request, owner: str, owner_url: str, principal: Principal
+        self, request: web.Request, owner: str, owner_url: str, caller: Caller
     ) -> web.StreamResponse:
         """The answer of the replica `owner` (at `owner_url`) to `request`, streamed to the
         client; OwnerGoneError when the owner cannot be reached."""
@@ -68,7 +68,7 @@ class Relay:
             for name, value in request.headers.items()
             if name.lower() not in _HOP_BY_HOP and name.lower() not in _NOT_RELAYED
         )
-        headers.update(self.key.sign(owner, request.method, request.path_qs, principal))
+        headers.update(self.key.sign(owner, request.method, request.path_qs, caller))
         try:
             answer = await self.client.request(
                 request.method,

@@ -34,12 +34,13 @@ from mcp_gate.config.values import is_http_url, resolve, split_url
 CALLBACK_PATH = "/oauth/callback"
 ENCRYPTION_KEY_BYTES = 32  # AES-256
 MIN_JWT_SECRET_BYTES = 32
+_EMAIL = re.compile(r"[^@\s]{1,64}@[a-z0-9.-]{1,253}")
 _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 AUTH_KEYS = (
-    "kind", "idp", "allowedDomains", "allowedOrigins", "tokenTtl", "refreshTokenTtl",
-    "storage", "redis", "jwtSecret", "encryptionKey", "clients", "trustedIssuers",
-    "resourceServers", "identityKeys", "revocationCheckInterval",
+    "kind", "idp", "allowedDomains", "allowedEmails", "allowedOrigins", "tokenTtl",
+    "refreshTokenTtl", "storage", "redis", "jwtSecret", "encryptionKey", "clients",
+    "trustedIssuers", "resourceServers", "identityKeys", "revocationCheckInterval",
     "revalidateInterval",
 )  # fmt: skip
 # mcp-front's keys with a meaning for us: the Google client, or values we derive and check.
@@ -93,6 +94,7 @@ def parse_auth(proxy: Section, base_url: str) -> AuthConfig | None:
     return AuthConfig(
         idp=idp,
         allowed_domains=_domains(section, idp),
+        allowed_emails=_emails(section),
         allowed_origins=_origins(section),
         token_ttl_seconds=section.duration("tokenTtl", defaults.token_ttl_seconds),
         refresh_token_ttl_seconds=section.duration(
@@ -205,11 +207,31 @@ def _domains(auth: Section, idp: IdpConfig) -> tuple[str, ...]:
             "the email domains allowed to log in, or idp.allowedOrgs / idp.allowedTeams: "
             "without one any GitHub account could log in",
         )
-    elif provider != "dev" and not auth.has("allowedDomains"):
-        auth.need("allowedDomains", "the email domains allowed to log in, like [example.com]")
-    elif provider != "dev" and auth.data["allowedDomains"] == []:
+    elif provider != "dev" and not auth.has("allowedDomains") and not auth.has("allowedEmails"):
+        auth.need(
+            "allowedDomains",
+            "the email domains allowed to log in, like [example.com] (or allowedEmails)",
+        )
+    elif (
+        provider != "dev"
+        and auth.data.get("allowedDomains") == []
+        and not auth.has("allowedEmails")
+    ):
         auth.ctx.error(auth.at("allowedDomains"), "at least one domain is required")
     return tuple(domains)
+
+
+def _emails(auth: Section) -> tuple[str, ...]:
+    emails = []
+    for path, item in auth.items("allowedEmails"):
+        text = resolve(auth.ctx, path, item)
+        if not isinstance(text, str):
+            continue
+        email = text.strip().lower()
+        if not _EMAIL.fullmatch(email):
+            auth.ctx.error(path, f"expected an email address like partner@gmail.com, got {text!r}")
+        emails.append(email)
+    return tuple(emails)
 
 
 def _origins(auth: Section) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ collection live in `load.py`. Field names are the snake_case of mcp-front's came
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -250,6 +251,8 @@ class AuthConfig:
     idp: IdpConfig
     kind: Literal["oauth"] = "oauth"
     allowed_domains: tuple[str, ...] = ()
+    # People admitted at login whatever their domain (lower-cased addresses).
+    allowed_emails: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     token_ttl_seconds: float = 3600.0
     refresh_token_ttl_seconds: float = 720 * 3600.0
@@ -270,6 +273,18 @@ class AuthConfig:
     revocation_check_seconds: float = 5.0
     # At a refresh, re-check the account at the IdP at most this often (revalidation.py).
     revalidate_interval_seconds: float = 3600.0
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """`proxy.audit`: where the audit log's JSON lines go (`stdout`, or a file path), and
+    whether tool-call arguments are in them."""
+
+    sink: str = "stdout"
+    include_arguments: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,10 @@ class ProxyConfig:
     workers: int = 1
     # Set when replicas relay MCP sessions to each other (docs/deploy.md §Scale-out).
     cluster: ClusterConfig | None = None
+    # Peers whose `X-Forwarded-For` names the client address (policy/client_address.py).
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    # None: no audit log.
+    audit: AuditConfig | None = None
 
     @property
     def base_path(self) -> str:
@@ -347,6 +366,51 @@ class ToolFilter:
 
     def allows(self, tool: str) -> bool:
         return (tool in self.tools) == (self.mode == "allow")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Who a rule names: a principal matches when any one list does. Emails and domains
+    (lower-cased) and groups match users; clients match machine principals by client id,
+    workload name or `serviceAuths` name."""
+
+    emails: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    clients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """`mcpServers.<name>.access`: who may use the server at all. `who` None means every
+    signed-in principal; `networks`, when set, must hold the client address too."""
+
+    who: Selector | None = None
+    networks: tuple[IpNetwork, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolRule:
+    """One `mcpServers.<name>.tools[*]`: tools whose name matches the glob `name` may be
+    called by `who` (None: whoever `access` admits) holding `scope` ("" for none)."""
+
+    name: str
+    who: Selector | None = None
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class ServerPolicy:
+    """A server's access policy: `access`, the extra `scopes` with who may hold them, and the
+    `tools` rules in order (the first whose glob matches decides)."""
+
+    access: AccessRule | None = None
+    scopes: Mapping[str, Selector] = field(default_factory=dict)
+    tools: tuple[ToolRule, ...] = ()
+
+    @property
+    def has_tool_rules(self) -> bool:
+        return bool(self.tools)
 
 
 @dataclass(frozen=True)
@@ -428,6 +492,7 @@ class ServerConfig:
     identity: IdentityConfig | None = None
     # Set for `type: aggregate`: the gate itself serves it, over its members.
     aggregate: AggregateConfig | None = None
+    policy: ServerPolicy = field(default_factory=ServerPolicy)
 
     @property
     def is_remote(self) -> bool:

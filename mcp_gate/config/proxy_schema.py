@@ -2,7 +2,7 @@
 
 Owns the meaning and checks of
 `proxy.{name,baseURL,addr,metricsAddr,sessions,limits,maxBodySize,maxMessageSize,
-shutdownGrace,admin,workers,cluster}`;
+shutdownGrace,admin,workers,cluster,trustedProxies,audit}`;
 `proxy.auth` belongs to `auth_schema.py`. Reads no files, opens no sockets.
 """
 
@@ -17,6 +17,7 @@ from mcp_gate.config.model import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_METRICS_ADDR,
+    AuditConfig,
     AuthConfig,
     ClusterConfig,
     LimitsConfig,
@@ -25,6 +26,7 @@ from mcp_gate.config.model import (
     SessionsConfig,
     split_addr,
 )
+from mcp_gate.config.policy_schema import parse_networks
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import is_http_url, split_url
 
@@ -32,11 +34,13 @@ _ADDR = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]*)):(?
 PROXY_KEYS = (
     "name", "baseURL", "addr", "metricsAddr", "sessions", "auth", "maxBodySize",
     "maxMessageSize", "shutdownGrace", "admin", "workers", "cluster", "limits",
+    "trustedProxies", "audit",
 )  # fmt: skip
 CLUSTER_KEYS = ("advertiseURL", "internalAddr", "leaseTtl")
 LIMITS_KEYS = ("perUser", "tokenPerAddress", "authorizePerAddress")
 _ADDR_EXAMPLE = "expected host:port, like 0.0.0.0:8080, :8080 or [::1]:8080"
 SESSIONS_KEYS = ("timeout", "cleanupInterval", "maxPerUser", "maxPerAddress")
+AUDIT_KEYS = ("sink", "includeArguments")
 
 
 def parse_proxy(root: Section) -> ProxyConfig:
@@ -86,6 +90,19 @@ def parse_proxy(root: Section) -> ProxyConfig:
         shutdown_grace_seconds=section.duration(
             "shutdownGrace", ProxyConfig.shutdown_grace_seconds
         ),
+        trusted_proxies=parse_networks(section, "trustedProxies"),
+        audit=_audit(section) if section.has("audit") else None,
+    )
+
+
+def _audit(proxy: Section) -> AuditConfig:
+    section = proxy.child("audit", AUDIT_KEYS)
+    sink = section.text("sink", AuditConfig.sink).strip()
+    if section.has("sink") and not sink:
+        section.ctx.error(section.at("sink"), "stdout, or the path of a file to append to")
+    return AuditConfig(
+        sink=sink or AuditConfig.sink,
+        include_arguments=section.boolean("includeArguments", default=False),
     )
 
 

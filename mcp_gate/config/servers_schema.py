@@ -31,6 +31,7 @@ from mcp_gate.config.model import (
     TransportType,
     UserTokenTemplate,
 )
+from mcp_gate.config.policy_schema import parse_policy
 from mcp_gate.config.section import Section
 from mcp_gate.config.values import (
     TOKEN_PLACEHOLDER,
@@ -44,7 +45,7 @@ TRANSPORTS = ("stdio", "sse", "streamable-http")
 SERVER_KEYS = (
     "transportType", "url", "headers", "timeout", "command", "args", "env", "cwd",
     "serviceAuths", "options", "requiresUserToken", "userAuthentication", "tokenSetup",
-    "identity", "type", *AGGREGATE_KEYS,
+    "identity", "type", *AGGREGATE_KEYS, "access", "scopes", "tools",
 )  # fmt: skip
 _NO_INLINE = "mcp-gate does not run inline servers; serve the tools from a stdio or HTTP MCP server"
 SERVER_UNSUPPORTED = {"inline": _NO_INLINE}
@@ -146,6 +147,7 @@ def _server(section: Section, name: str, *, has_auth: bool) -> ServerConfig:
             env=env,
             has_auth=has_auth,
         ),
+        policy=parse_policy(section, has_auth=has_auth),
     )
 
 

@@ -1,5 +1,5 @@
-"""Who may enter: the `allowedDomains` policy applied to a verified Identity
-(docs/identity-providers.md).
+"""Who may enter: the `allowedDomains` and `allowedEmails` policy applied to a verified
+Identity (docs/identity-providers.md).
 
 Owns the decision and the words a refused user reads. Pure: it sees an Identity that
 `id_token.py` (or `dev.py`) already verified, and never a token.
@@ -12,9 +12,12 @@ The policy:
   own domain is not consulted: a Workspace user's address may be in a secondary domain.
 - Any other OIDC provider (and `dev`): the domain of the verified email must be one of
   `allowedDomains`.
-- Domains compare case-insensitively.
-- An empty `allowedDomains` admits every verified user of the IdP. For Google that is
-  every Google account in the world; the startup warning about it belongs to the app.
+- A verified address listed in `allowedEmails` enters whatever its domain (people outside
+  the domains: partners, contractors), with any provider.
+- Domains and addresses compare case-insensitively.
+- Empty `allowedDomains` and `allowedEmails` admit every verified user of the IdP. For
+  Google that is every Google account in the world; the startup warning about it belongs to
+  the app.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from mcp_gate.idp.identity import Identity
 
 
 def verify_identity_allowed(
-    identity: Identity, allowed_domains: Iterable[str], provider: ProviderKind
+    identity: Identity,
+    allowed_domains: Iterable[str],
+    provider: ProviderKind,
+    allowed_emails: Iterable[str] = (),
 ) -> None:
     """None if the user may enter, else `LoginRefusedError` saying why."""
     if not identity.email_verified:
@@ -37,7 +43,14 @@ def verify_identity_allowed(
             "Verify it with your provider, then sign in again.",
         )
     allowed = {domain.strip().lower() for domain in allowed_domains}
+    emails = {email.strip().lower() for email in allowed_emails}
+    if identity.email.strip().lower() in emails:
+        return
     if not allowed:
+        if emails:
+            raise LoginRefusedError(
+                "domain_not_allowed", f"{identity.email} may not use this gate."
+            )
         return  # policy: no list means any verified user (see the module docstring)
     listed = ", ".join(sorted(allowed))
     if provider == "google":

@@ -52,6 +52,7 @@ class DevProvider:
 
     base_url: str
     allowed_domains: tuple[str, ...] = ()
+    allowed_emails: tuple[str, ...] = ()
     kind: ClassVar[Literal["dev"]] = "dev"
 
     @property
@@ -73,13 +74,13 @@ class DevProvider:
     async def exchange_code(self, *, code: str, code_verifier: str, nonce: str) -> Identity:
         """The allowed Identity for a dev "code" (the typed email)."""
         identity = build_dev_identity(code, self.issuer)
-        verify_identity_allowed(identity, self.allowed_domains, "dev")
+        verify_identity_allowed(identity, self.allowed_domains, "dev", self.allowed_emails)
         # The typed address is all there is to re-check (against the allowlist).
         return replace(identity, renewal=identity.email)
 
     async def revalidate(self, renewal: str, subject: str) -> Revalidated:
         identity = build_dev_identity(renewal, self.issuer)
-        verify_identity_allowed(identity, self.allowed_domains, "dev")
+        verify_identity_allowed(identity, self.allowed_domains, "dev", self.allowed_emails)
         return Revalidated(identity, renewal)
 
 

@@ -63,6 +63,7 @@ class GitHubProvider:
         api_url: str,
         http: aiohttp.ClientSession,
         allowed_domains: tuple[str, ...] = (),
+        allowed_emails: tuple[str, ...] = (),
         allowed_orgs: tuple[str, ...] = (),
         allowed_teams: tuple[str, ...] = (),
         extra_scopes: tuple[str, ...] = (),
@@ -74,6 +75,7 @@ class GitHubProvider:
         self.api_url = api_url.rstrip("/")
         self._http = http
         self.allowed_domains = allowed_domains
+        self.allowed_emails = allowed_emails
         self.allowed_orgs = allowed_orgs
         self.allowed_teams = allowed_teams
         self.scopes = tuple(dict.fromkeys(GITHUB_SCOPES + extra_scopes))
@@ -137,7 +139,7 @@ class GitHubProvider:
             name=name if isinstance(name, str) and name else login,
             issuer=self.issuer,
         )
-        verify_identity_allowed(identity, self.allowed_domains, "github")
+        verify_identity_allowed(identity, self.allowed_domains, "github", self.allowed_emails)
         await self._verify_membership(api, login)
         return identity
 

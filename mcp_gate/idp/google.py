@@ -52,6 +52,7 @@ def build_google_provider(
     http: aiohttp.ClientSession,
     groups_cache_seconds: float = 3600.0,
     clock: Clock = time.time,
+    allowed_emails: tuple[str, ...] = (),
 ) -> OidcProvider:
     """Google, or a stand-in for it found at `discoveryUrl` (the tests' local provider);
     with `idp.googleGroups`, users' groups come from the Directory API (ConfigError when
@@ -66,9 +67,14 @@ def build_google_provider(
         client_secret=client_secret,
         redirect_uri=redirect_uri,
         allowed_domains=allowed_domains,
+        allowed_emails=allowed_emails,
         http=http,
         extra_scopes=idp_config.scopes,
-        extra_authorization_params=build_google_authorization_params(allowed_domains),
+        # policy: with `allowedEmails` a listed personal account must reach the chooser,
+        # which the `hd` hint would narrow to the domain.
+        extra_authorization_params=build_google_authorization_params(
+            () if allowed_emails else allowed_domains
+        ),
         extra_issuers=frozenset({GOOGLE_LEGACY_ISSUER}) if issuer == GOOGLE_ISSUER else frozenset(),
         groups_source=_directory_groups(
             idp_config.google_groups, http, groups_cache_seconds, clock

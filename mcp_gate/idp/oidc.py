@@ -61,6 +61,7 @@ class OidcProvider:
         client_secret: Secret,
         redirect_uri: str,
         allowed_domains: tuple[str, ...],
+        allowed_emails: tuple[str, ...] = (),
         http: aiohttp.ClientSession,
         extra_scopes: tuple[str, ...] = (),
         extra_authorization_params: Mapping[str, str] | None = None,
@@ -76,6 +77,7 @@ class OidcProvider:
         self.client_id = client_id
         self._client_secret = client_secret
         self.allowed_domains = allowed_domains
+        self.allowed_emails = allowed_emails
         self.scopes = tuple(dict.fromkeys(BASE_SCOPES + extra_scopes))
         self._extra_params = dict(extra_authorization_params or {})
         self._issuers = frozenset({issuer}) | extra_issuers
@@ -164,7 +166,7 @@ class OidcProvider:
         identity = parse_identity(
             claims, self.issuer, email_claim=self.email_claim, groups_claim=self.groups_claim
         )
-        verify_identity_allowed(identity, self.allowed_domains, self.kind)
+        verify_identity_allowed(identity, self.allowed_domains, self.kind, self.allowed_emails)
         if self._groups_source is not None:
             identity = replace(
                 identity, groups=await self._groups_source.load_groups(identity.email)

@@ -64,17 +64,21 @@ def build_identity_provider(
     *,
     allowed_domains: tuple[str, ...],
     groups_cache_seconds: float = 3600.0,
+    allowed_emails: tuple[str, ...] = (),
     clock: Clock = time.time,
 ) -> IdentityProvider:
     """The provider `auth.idp` describes; `ConfigError` if it lacks what that needs.
 
     `allowed_domains` is `auth.allowedDomains`: Google's `hd` hint is built from it, and
-    `exchange_code` refuses users outside it. Makes no request: discovery happens on the
+    `exchange_code` refuses users outside it and outside `allowed_emails`
+    (`auth.allowedEmails`). Makes no request: discovery happens on the
     first login. For `dev`, the app must also call `verify_dev_provider_allowed` at
     startup (it needs the listen address, which this factory does not see).
     """
     if idp_config.provider == "dev":
-        return DevProvider(base_url=base_url, allowed_domains=allowed_domains)
+        return DevProvider(
+            base_url=base_url, allowed_domains=allowed_domains, allowed_emails=allowed_emails
+        )
 
     problems = []
     if not idp_config.client_id:
@@ -97,6 +101,7 @@ def build_identity_provider(
             api_url=idp_config.github_api_url,
             http=http,
             allowed_domains=allowed_domains,
+            allowed_emails=allowed_emails,
             allowed_orgs=idp_config.allowed_orgs,
             allowed_teams=idp_config.allowed_teams,
             extra_scopes=idp_config.scopes,
@@ -107,6 +112,7 @@ def build_identity_provider(
             client_secret=idp_config.client_secret,
             redirect_uri=redirect_uri,
             allowed_domains=allowed_domains,
+            allowed_emails=allowed_emails,
             http=http,
             groups_cache_seconds=groups_cache_seconds,
             clock=clock,
@@ -120,6 +126,7 @@ def build_identity_provider(
         client_secret=idp_config.client_secret,
         redirect_uri=redirect_uri,
         allowed_domains=allowed_domains,
+        allowed_emails=allowed_emails,
         http=http,
         extra_scopes=idp_config.scopes,
         email_claim=idp_config.email_claim,

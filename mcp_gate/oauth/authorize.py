@@ -18,7 +18,8 @@ from mcp_gate.oauth.errors import InvalidRequest, UnsupportedResponseType
 from mcp_gate.oauth.models import Client, PendingAuthorization
 from mcp_gate.oauth.pkce import parse_challenge
 from mcp_gate.oauth.redirect_uris import redirect_uri_matches
-from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
+from mcp_gate.oauth.resources import ResourceIndex
+from mcp_gate.oauth.scopes import ServerScopes
 
 # policy: `state` is opaque (RFC 6749 §4.1.1) but echoed and carried through the consent
 # page; clients send tens of characters, so this bounds what a request can make us carry.
@@ -59,20 +60,16 @@ def choose_redirect_uri(client: Client, presented: str | None) -> str:
     return presented
 
 
-def grant_scope(requested: str | None) -> str:
-    """policy: one coarse scope, so no runtime step-up (MCP 2025-11-25 authorization §Scope
-    Challenge Handling), which Claude Code has handled unreliably. Unknown scopes are ignored (RFC
-    6749 §3.3 lets the AS grant less than asked); what is granted is always `mcp`."""
-    return MCP_SCOPE
-
-
 def parse_authorization_request(
     params: Mapping[str, str],
     client: Client,
     resources: ResourceIndex,
     *,
     now: float,
+    scopes: ServerScopes | None = None,
 ) -> PendingAuthorization:
+    """The request as validated; its `scope` is `mcp` and the server's extra scopes asked
+    for (scopes.py), narrowed to what the user may hold only once the user is known."""
     if "authorization_code" not in client.grant_types:
         # RFC 6749 §4.4: a client_credentials client acts for itself, never for a user.
         raise UntrustedRequestError(
@@ -101,7 +98,7 @@ def parse_authorization_request(
         redirect_uri=redirect_uri,
         code_challenge=challenge,
         state=state,
-        scope=grant_scope(params.get("scope")),
+        scope=(scopes or ServerScopes()).requested(server, params.get("scope")),
         resource=resource,
         server=server,
         created_at=now,

@@ -71,6 +71,13 @@ class GateTokenVerifier:
         self._principal_listeners.append(listener)
 
     async def verify(self, token: str, server: str) -> Principal | None:
+        verified = await self.verify_with_scopes(token, server)
+        return verified[0] if verified is not None else None
+
+    async def verify_with_scopes(
+        self, token: str, server: str
+    ) -> tuple[Principal, frozenset[str]] | None:
+        """Whom a live token of `server` acts for, and the scopes it holds (RFC 6749 §3.3)."""
         claims = self._access.parse(token)
         if claims is None or self._resources.server_of(claims.resource) != server:
             return None
@@ -81,7 +88,7 @@ class GateTokenVerifier:
                 for listener in self._principal_listeners:
                     listener(principal_of(claims))
             return None
-        return principal_of(claims)
+        return principal_of(claims), frozenset(claims.scope.split())
 
     async def introspect(self, token: str, resource: str) -> AccessClaims | None:
         """The claims of a live access token issued for exactly `resource` (RFC 7662 §2.2:

@@ -6,8 +6,9 @@ flow are listed only when the configuration turns them on (`ServerFeatures`).
 Issuer = the origin of `baseURL` with no path and no trailing slash (claude.ai has
 mishandled issuers with a path), byte-identical in PRM `authorization_servers`, AS
 `issuer` and the RFC 9207 `iss` (RFC 8414 §3.3: clients compare the strings exactly).
-`offline_access` is not advertised (MCP authorization §Refresh Tokens), only the one
-coarse scope `mcp` (no runtime step-up: Claude Code's 403 step-up has been unreliable).
+`offline_access` is not advertised (MCP authorization §Refresh Tokens); `scopes_supported`
+is the coarse scope `mcp` and the extra scopes servers declare for step-up
+(oauth/scopes.py; MCP 2025-11-25 authorization §Scope Challenge Handling).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ class ServerFeatures:
 
 
 def authorization_server_metadata(
-    issuer: str, endpoint_base: str, features: ServerFeatures = ServerFeatures()
+    issuer: str,
+    endpoint_base: str,
+    features: ServerFeatures = ServerFeatures(),
+    scopes_supported: list[str] | None = None,
 ) -> dict[str, Any]:
     """`endpoint_base` is `baseURL` without a trailing slash (it may carry a path)."""
     grant_types = ["authorization_code", "refresh_token"]
@@ -56,7 +60,8 @@ def authorization_server_metadata(
         "revocation_endpoint_auth_methods_supported": list(auth_methods),
         "client_id_metadata_document_supported": True,
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
-        "scopes_supported": list(SCOPES_SUPPORTED),
+        # RFC 8414 §2: `mcp` and every server's extra scopes (oauth/scopes.py).
+        "scopes_supported": scopes_supported or list(SCOPES_SUPPORTED),
     }
     if features.client_credentials:
         grant_types.append("client_credentials")  # RFC 6749 §4.4
@@ -80,11 +85,13 @@ def authorization_server_metadata(
     return document
 
 
-def protected_resource_metadata(resource: str, issuer: str, name: str) -> dict[str, Any]:
+def protected_resource_metadata(
+    resource: str, issuer: str, name: str, scopes_supported: list[str] | None = None
+) -> dict[str, Any]:
     return {
         "resource": resource,
         "authorization_servers": [issuer],
-        "scopes_supported": list(SCOPES_SUPPORTED),
+        "scopes_supported": scopes_supported or list(SCOPES_SUPPORTED),  # RFC 9728 §2
         "bearer_methods_supported": ["header"],  # MCP authorization §Token Requirements
         "resource_name": name,
     }

@@ -31,17 +31,19 @@ from typing import Any
 
 import structlog
 
+from mcp_gate.audit import Audit, AuditEvent
 from mcp_gate.crypto.aead import open_under_token, seal_under_token
 from mcp_gate.crypto.digest import new_token, secrets_equal
 from mcp_gate.errors import CryptoError
 from mcp_gate.oauth.access_tokens import AccessTokens
-from mcp_gate.oauth.authorize import grant_scope
 from mcp_gate.oauth.errors import InvalidGrant, InvalidTarget, UnauthorizedClient
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.models import Client, Grant, GrantKind, RefreshToken
 from mcp_gate.oauth.pkce import verify_verifier
 from mcp_gate.oauth.resources import ResourceIndex, canonical_uri
 from mcp_gate.oauth.revalidation import AccountRefusedError, GrantRevalidation
+from mcp_gate.oauth.scopes import ServerScopes
+from mcp_gate.principal import Principal
 
 log = structlog.get_logger()
 
@@ -62,7 +64,11 @@ class TokenService:
         refresh_ttl_seconds: float,
         revalidation: GrantRevalidation | None = None,
         clock: Callable[[], float] = time.time,
+        scopes: ServerScopes | None = None,
+        audit: Audit | None = None,
     ) -> None:
+        self._scopes = scopes or ServerScopes()
+        self._audit = audit or Audit()
         self._grants = grants
         self._revalidation = revalidation
         self._access = access_tokens
@@ -95,17 +101,25 @@ class TokenService:
     ) -> dict[str, Any]:
         canonical, server = self._resources.resolve(resource)  # RFC 8707 §2
         lifetime = int(self._access_ttl)
+        principal = (
+            Principal.client(client_id)
+            if kind == "client"
+            else Principal.workload(subject, client_id=client_id)
+        )
+        # A machine gets an extra scope only if the server's `scopes` rule names it.
+        granted = self._scopes.granted(server, self._scopes.requested(server, scope), principal)
         grant = self.new_grant(
             subject=subject,
             email="",
             client_id=client_id,
             resource=canonical,
             server=server,
-            scope=grant_scope(scope),
+            scope=granted,
             kind=kind,
             lifetime_seconds=lifetime,
         )
         await self._grants.save_grant(grant, now=grant.created_at)
+        self._audit_grant("token_issued", grant, "client_credentials" if kind == "client" else kind)
         return {
             "access_token": self._access.issue(grant, lifetime),
             "token_type": "Bearer",
@@ -170,7 +184,23 @@ class TokenService:
         grant = await self._grants.load_grant(record.grant_id)
         if grant is None:
             raise InvalidGrant("the authorization was revoked")
-        return await self._issue(grant)
+        issued = await self._issue(grant)
+        self._audit_grant("token_issued", grant, "authorization_code")
+        return issued
+
+    def _audit_grant(self, event: AuditEvent, grant: Grant, grant_type: str) -> None:
+        self._audit.emit(
+            event,
+            principal=grant.subject
+            if grant.kind == "workload"
+            else f"{grant.kind}:{grant.subject}",
+            email=grant.email or None,
+            client_id=grant.client_id,
+            server=grant.server,
+            scope=grant.scope,
+            grant=grant.id[:8],
+            grant_type=grant_type,
+        )
 
     async def refresh(
         self, client: Client, refresh_token: str, resource: str | None
@@ -193,6 +223,7 @@ class TokenService:
                 await self._grants.save_refresh(
                     refresh_token, replace(record, used_at=now), now=now
                 )
+                self._audit_grant("token_refreshed", grant, "refresh_token")
                 return issued
             # Another request rotated this token a moment ago: ours was never handed out.
             await self._grants.delete_refresh(issued["refresh_token"])
@@ -224,6 +255,7 @@ class TokenService:
         if kept is None:
             await self._grants.revoke_grant(grant.id)
             log.warning("refresh_token_reused", client_id=client.client_id, grant=grant.id[:8])
+            self._audit_grant("refresh_token_reused", grant, "refresh_token")
             raise InvalidGrant("the refresh token was already used; the grant is revoked")
         log.warning(
             "refresh_token_reused_within_grace", client_id=client.client_id, grant=grant.id[:8]
@@ -259,6 +291,7 @@ class TokenService:
         if grant_id is not None:
             await self._grants.revoke_grant(grant_id)
             log.info("grant_revoked", client_id=client.client_id, grant=grant_id[:8])
+            self._audit.emit("token_revoked", client_id=client.client_id, grant=grant_id[:8])
 
     def _check_resource(self, requested: str | None, granted: str) -> None:
         # RFC 8707 §2.2: the token request may name the resource; it must be the one granted.

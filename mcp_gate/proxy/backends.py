@@ -15,6 +15,7 @@ import aiohttp
 
 from mcp_gate.backend_identity.backend import BackendIdentity
 from mcp_gate.config.model import DEFAULT_MAX_MESSAGE_BYTES, ServerConfig, UserTokenTemplate
+from mcp_gate.policy.engine import PolicyEngine
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import Channel
 from mcp_gate.proxy.credentials import render_mapping, render_url, render_value
@@ -31,10 +32,14 @@ class Backend:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     # Who the backend is told the caller is (`identity`); None for most servers.
     identity: BackendIdentity | None = None
+    # The server's access policy and tool filter, compiled once.
+    policy: PolicyEngine = field(init=False, repr=False)
     _static_headers: dict[str, str] | None = field(init=False, default=None, repr=False)
     _static_url: str | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
+        engine = PolicyEngine(self.config.policy, self.config.options.tool_filter)
+        object.__setattr__(self, "policy", engine)
         # Rendered once when nothing in them depends on the caller (the common case).
         if not any(isinstance(v, UserTokenTemplate) for v in self.config.headers.values()):
             object.__setattr__(self, "_static_headers", self.headers())

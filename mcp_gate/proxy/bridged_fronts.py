@@ -33,6 +33,7 @@ from mcp_gate.jsonrpc import (
     UNSUPPORTED_PROTOCOL_VERSION,
     dumps,
 )
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.call import McpCall
@@ -105,19 +106,20 @@ class BridgedSessions:
         # policy: on a server without authentication every caller is the same anonymous
         # principal; its sessions count per client address (`sessions.maxPerAddress`).
         quota_key = (
-            address_quota(call.request.remote) if principal.kind == "anonymous" else principal.id
+            address_quota(call.client_address) if principal.kind == "anonymous" else principal.id
         )
-        return await self.open_for(principal, call.credential, quota_key)
+        return await self.open_for(principal, call.credential, call.tools, quota_key)
 
     async def open_for(
         self,
         principal: Principal,
         credential: UserCredential,
+        tools: ToolAccess | None,
         quota_key: str,
         limit: int | None = None,
     ) -> McpSession:
-        """A new session of `principal` with `credential`, counted under `quota_key`
-        (against `limit` when given); SessionLimitError at the cap."""
+        """A new session of `principal` with `credential` and its view of the tools,
+        counted under `quota_key` (against `limit` when given); SessionLimitError at the cap."""
 
         async def open_channel() -> Channel:
             if credential.problem is not None:
@@ -128,7 +130,7 @@ class BridgedSessions:
             self.backend.name,
             principal,
             open_channel,
-            self.backend.config.options.tool_filter,
+            tools,
             credential.fingerprint,
             quota_key,
             limit,
@@ -143,6 +145,8 @@ class BridgedSessions:
         if call.credential.needed and session.credential != call.credential.fingerprint:
             await self.registry.close(session.id, "user token changed")
             return None
+        if call.tools is not None:
+            session.tool_access = call.tools
         return session
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from mcp_gate.jsonrpc import Message
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.user_credentials import NOT_NEEDED, UserCredential
@@ -44,6 +45,11 @@ class McpCall:
     messages: list[Message] | None = None
     # The body was a JSON-RPC batch array (MCP 2025-03-26), so the answer is one too.
     is_batch: bool = False
+    # The caller's view of the server's tools; None when the server judges none (no
+    # `toolFilter`, no `tools` rules), and then the gate decides nothing on bodies.
+    tools: ToolAccess | None = None
+    # The client address (policy/client_address.py), for per-address quotas.
+    client_address: str | None = None
 
     @property
     def session_id(self) -> str | None:

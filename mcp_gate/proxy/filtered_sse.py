@@ -1,8 +1,8 @@
-"""Relaying the SSE stream of a server with a tool filter: event by event, tool lists filtered.
+"""Relaying the SSE stream of a server that judges tools: event by event, tool lists filtered.
 
 Both pass-through fronts use it (the streamable POST and GET streams, and a legacy stream
 after its `endpoint` event). Every event is decoded within `proxy.maxMessageSize` and goes
-through `tool_filter.filter_event`: an event the filter cannot read is dropped (and
+through `tool_filter.filter_event` for the caller: an event the filter cannot read is dropped (and
 logged); past the size cap the stream ends, with an error for each request the POST
 carried. An event cut off by the end of the stream is not relayed: WHATWG HTML §9.2.6
 discards it, and the filter could not read it whole.
@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import structlog
 
-from mcp_gate.config.model import ToolFilter
 from mcp_gate.jsonrpc import INTERNAL_ERROR, RequestId, dumps, error_response
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.proxy.sse import EventTooLargeError, SseParser, encode_event
 from mcp_gate.proxy.tool_filter import filter_event
 from mcp_gate.proxy.upstream import RewriteChunks
@@ -24,12 +24,12 @@ log = structlog.get_logger()
 
 
 def filtered_events(
-    server: str, tool_filter: ToolFilter, parser: SseParser, chunk: bytes
+    server: str, access: ToolAccess, parser: SseParser, chunk: bytes
 ) -> Iterator[bytes]:
     """What to relay of the events `chunk` completes, tool lists filtered; an event the
     filter cannot read is dropped (and logged). EventTooLargeError past the parser's cap."""
     for event in parser.feed(chunk):
-        out = filter_event(tool_filter, event)
+        out = filter_event(access, event)
         if out is None:
             log.warning("backend_message_invalid", server=server)
         else:
@@ -37,7 +37,7 @@ def filtered_events(
 
 
 def filter_stream(
-    server: str, tool_filter: ToolFilter, max_event_bytes: int, request_ids: list[RequestId]
+    server: str, access: ToolAccess, max_event_bytes: int, request_ids: list[RequestId]
 ) -> RewriteChunks:
     """The rewrite of one filtered SSE response (for `Upstream.relay`)."""
 
@@ -45,7 +45,7 @@ def filter_stream(
         parser = SseParser(max_event_bytes)
         try:
             async for chunk in chunks:
-                for out in filtered_events(server, tool_filter, parser, chunk):
+                for out in filtered_events(server, access, parser, chunk):
                     yield out
         except EventTooLargeError as exc:
             log.warning("backend_message_too_large", server=server, limit=exc.limit_bytes)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 
+from mcp_gate.audit import Audit
 from mcp_gate.http1 import Client
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
@@ -69,6 +70,7 @@ class FrontParts:
     registry: SessionRegistry
     standalone_streams: set[asyncio.Task[object]]
     base_path: str
+    audit: Audit = field(default_factory=Audit)
 
 
 def build_fronts(backend: Backend, parts: FrontParts) -> ServerFronts:
@@ -82,7 +84,7 @@ def build_fronts(backend: Backend, parts: FrontParts) -> ServerFronts:
         parts.upstream_client, backend.name, backend.timeout_seconds, backend.max_message_bytes
     )
     if backend.transport == "streamable-http":
-        passthrough = StreamablePassthrough(backend, upstream, parts.bindings)
+        passthrough = StreamablePassthrough(backend, upstream, parts.bindings, parts.audit)
         return ServerFronts(backend, passthrough, bridged_legacy, sessions)
     legacy = LegacyPassthrough(backend, upstream, parts.bindings, message_path, bridged_legacy)
     return ServerFronts(backend, bridged_streamable, legacy, sessions)

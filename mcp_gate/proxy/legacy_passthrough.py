@@ -11,16 +11,16 @@ here (the filtered stream's answers need the process that relays the stream). Ev
 byte of the stream passes through untouched and unbuffered. POSTs to `/<name>/message` go
 to the recorded backend URL, for the recorded owner only.
 
-A server with a tool filter (`tool_filter.py`) changes three things. A POST calling a
-filtered tool is not sent on: it gets its 202, and its JSON-RPC error is put on the
-client's stream, between two backend events, by the process relaying that stream
+A server that judges tools (`tool_filter.py`) changes three things. A POST calling a tool
+the caller may not call is not sent on: it gets its 202, and its JSON-RPC error is put on
+the client's stream, between two backend events, by the process relaying that stream
 (`FilteredStream`, found through the session's key). Any other POST goes on as the gate
 parsed it (`forwarded_body`). After the `endpoint` event the stream is relayed event by
-event so every tool list on it is filtered; other events keep their exact bytes. Events
-parsed are capped at `proxy.maxMessageSize`: past it the stream ends.
+event so every tool list on it is filtered for the stream's caller; other events keep their
+exact bytes. Events parsed are capped at `proxy.maxMessageSize`: past it the stream ends.
 
-A user without the token the server needs gets a gate-made session instead
-(`BridgedLegacy` with a refusing channel, user_credentials.py): the backend is never called.
+A user without the token the server needs gets a gate-made session instead (`BridgedLegacy`
+with a refusing channel, user_credentials.py): the backend is never called.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
-from mcp_gate.config.model import ToolFilter
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.jsonrpc import INVALID_REQUEST, Message, dumps
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.bridged_fronts import BridgedLegacy
@@ -80,7 +80,6 @@ class LegacyPassthrough:
         self._bindings = bindings
         self._message_path = message_path
         self._refusals = refusals
-        self._tool_filter: ToolFilter | None = backend.config.options.tool_filter
         # The filtered streams this process relays, by session key (where the gate puts
         # its answers to filtered calls).
         self._filtered: dict[str, FilteredStream] = {}
@@ -98,7 +97,7 @@ class LegacyPassthrough:
         return await self._upstream.relay(call.request, upstream, rewrite)
 
     def _rewrite(self, call: McpCall, upstream_url: str, key: str) -> RewriteChunks:
-        backend, tool_filter = self._backend, self._tool_filter
+        backend, access = self._backend, call.tools
 
         async def rewrite(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             parser = SseParser(self._upstream.max_body_bytes)
@@ -106,7 +105,7 @@ class LegacyPassthrough:
                 async for chunk in chunks:
                     for event in parser.feed(chunk):
                         if event.event != "endpoint":
-                            out = filter_event(tool_filter, event) if tool_filter else event.raw
+                            out = filter_event(access, event) if access else event.raw
                             if out is not None:
                                 yield out
                             continue
@@ -119,8 +118,8 @@ class LegacyPassthrough:
                         )
                         public = f"{self._message_path}?sessionId={key}"
                         yield encode_event(public, event="endpoint", event_id=event.id)
-                        if tool_filter is not None:
-                            async for out in self._relay_filtered(key, tool_filter, parser, chunks):
+                        if access is not None:
+                            async for out in self._relay_filtered(key, access, parser, chunks):
                                 yield out
                             return
                         # The endpoint event comes first; from here on, bytes pass untouched.
@@ -135,7 +134,7 @@ class LegacyPassthrough:
         return rewrite
 
     async def _relay_filtered(
-        self, key: str, tool_filter: ToolFilter, parser: SseParser, chunks: AsyncIterator[bytes]
+        self, key: str, access: ToolAccess, parser: SseParser, chunks: AsyncIterator[bytes]
     ) -> AsyncIterator[bytes]:
         """The rest of a filtered stream: backend events (filtered) and the gate's own
         answers, merged whole-event by whole-event."""
@@ -145,7 +144,7 @@ class LegacyPassthrough:
         async def read_backend() -> None:
             try:
                 async for chunk in chunks:
-                    for out in filtered_events(server, tool_filter, parser, chunk):
+                    for out in filtered_events(server, access, parser, chunk):
                         await stream.outgoing.put(out)
             except BackendUnavailableError:
                 pass  # the backend dropped the stream
@@ -176,8 +175,8 @@ class LegacyPassthrough:
         assert call.body is not None
         assert call.messages is not None
         body = call.body
-        if self._tool_filter is not None:
-            forwarded = await self._answer_filtered_calls(key, self._tool_filter, call.messages)
+        if call.tools is not None:
+            forwarded = await self._answer_filtered_calls(key, call.tools, call.messages)
             if isinstance(forwarded, web.Response):
                 return forwarded
             if not forwarded:
@@ -191,13 +190,13 @@ class LegacyPassthrough:
         return await self._upstream.relay(call.request, upstream)
 
     async def _answer_filtered_calls(
-        self, key: str, tool_filter: ToolFilter, messages: list[Message]
+        self, key: str, access: ToolAccess, messages: list[Message]
     ) -> list[Message] | web.Response:
         """Put the errors for filtered calls on the client's stream; return what goes on."""
         stream = self._filtered.get(key)
         forwarded: list[Message] = []
         for message in messages:
-            refusal = check_call(tool_filter, message)
+            refusal = check_call(access, message)
             if refusal is None:
                 forwarded.append(message)
             elif "id" not in message:

@@ -14,9 +14,10 @@ backend message to the client stream it belongs to:
   §Listening for Messages forbids responses on the standalone stream.
 
 A legacy SSE client has only the standalone stream, so it gets everything there.
-The server's tool filter (`tool_filter.py`) applies here: a filtered `tools/call` is
-answered by the session itself, and every result holding a tool list is filtered on the
-way back, whatever request it answers.
+The caller's view of the server's tools (`tool_filter.py`) applies here: a `tools/call` it
+may not make is answered by the session itself, and every result holding a tool list is
+filtered on the way back, whatever request it answers, by the view of the session's latest
+request (its token may have gained a scope since the session opened).
 A session whose backend ends (a crashed child) fails its pending requests and leaves the
 registry at once, freeing its owner's slot. The registry caps live sessions per principal
 (`sessions.maxPerUser`, counted over every replica: session_quota.py) and closes idle
@@ -38,9 +39,10 @@ from typing import Literal
 
 import structlog
 
-from mcp_gate.config.model import ToolFilter
+from mcp_gate.audit import Audit
 from mcp_gate.errors import StorageUnavailableError
 from mcp_gate.jsonrpc import Message, RequestId, is_request, kind_of, progress_token_of
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
@@ -65,7 +67,7 @@ class McpSession:
         principal: Principal,
         channel: Channel,
         clock: Callable[[], float],
-        tool_filter: ToolFilter | None = None,
+        tool_access: ToolAccess | None = None,
         credential: str = "",
         session_id: str | None = None,
     ) -> None:
@@ -81,7 +83,8 @@ class McpSession:
         self.quota_key = principal.id
         channel.session_label = self.id[:8]
         self._clock = clock
-        self._tool_filter = tool_filter
+        # The owner's view of the tools at its latest request (None: nothing is judged).
+        self.tool_access = tool_access
         self.last_active = clock()
         # Wall-clock time it opened: compared with revocation marks (oauth/revocations.py).
         self.opened_at = time.time()
@@ -169,12 +172,12 @@ class McpSession:
 
     def _apply_tool_filter(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
         """(messages to send on, answers the session gives itself to filtered calls)."""
-        if self._tool_filter is None:
+        if self.tool_access is None:
             return messages, []
         forwarded: list[Message] = []
         refusals: list[Message] = []
         for message in messages:
-            refusal = check_call(self._tool_filter, message)
+            refusal = check_call(self.tool_access, message)
             if refusal is None:
                 forwarded.append(message)
             elif "id" in message:  # a notification-shaped call is dropped unanswered
@@ -203,8 +206,8 @@ class McpSession:
             if not isinstance(request_id, str | int | float):
                 log.info("backend_response_dropped", server=self.server, reason="no usable id")
                 return
-            if self._tool_filter is not None:
-                message = filter_response(self._tool_filter, message)
+            if self.tool_access is not None:
+                message = filter_response(self.tool_access, message)
             for stream in self._request_streams:
                 if request_id in stream.pending_ids:
                     stream.pending_ids.discard(request_id)
@@ -295,7 +298,9 @@ class SessionRegistry:
         bindings: SessionBindings,
         max_per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        audit: Audit | None = None,
     ) -> None:
+        self._audit = audit or Audit()
         self._sessions: dict[str, McpSession] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._quota = quota
@@ -319,7 +324,7 @@ class SessionRegistry:
         server: str,
         principal: Principal,
         open_channel: Callable[[], Awaitable[Channel]],
-        tool_filter: ToolFilter | None = None,
+        tool_access: ToolAccess | None = None,
         credential: str = "",
         quota_key: str | None = None,
         limit: int | None = None,
@@ -351,7 +356,7 @@ class SessionRegistry:
             await self._quota.release(session_id)
             raise
         session = McpSession(
-            server, principal, channel, self.clock, tool_filter, credential, session_id
+            server, principal, channel, self.clock, tool_access, credential, session_id
         )
         session.quota_key = quota
         self.add(session)
@@ -361,6 +366,13 @@ class SessionRegistry:
         self._sessions[session.id] = session
         session.start(on_backend_gone=self._backend_gone)
         log.info("mcp_session_opened", server=session.server, mcp_session=session.id[:8])
+        self._audit.emit(
+            "session_opened",
+            principal=session.principal.id,
+            client_id=session.principal.client_id or None,
+            server=session.server,
+            mcp_session=session.id[:8],
+        )
 
     def _backend_gone(self, session: McpSession) -> None:
         if self._sessions.get(session.id) is session:
@@ -389,6 +401,14 @@ class SessionRegistry:
                 await self._bindings.forget(session.server, session_id)
             log.info(
                 "mcp_session_closed",
+                server=session.server,
+                mcp_session=session_id[:8],
+                reason=reason,
+            )
+            self._audit.emit(
+                "session_closed",
+                principal=session.principal.id,
+                client_id=session.principal.client_id or None,
                 server=session.server,
                 mcp_session=session_id[:8],
                 reason=reason,

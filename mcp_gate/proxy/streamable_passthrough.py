@@ -11,23 +11,25 @@ can wait, and a session's requests wait for it while it is expected or being ope
 (get_stream_hold.py): a server sends its own requests (sampling, elicitation) on that
 stream, and a `tools/call` that overtakes the GET would make them go nowhere.
 
-A server with a tool filter (`tool_filter.py`) is the one exception to "unchanged": a POST
-calling a filtered tool is answered by the gate (HTTP 200, JSON-RPC error) and never sent
-on; any other POST goes on as the gate parsed it (`forwarded_body`), so the backend cannot
-read into it what the filter did not see; every response (JSON body, or SSE event by event,
-POST and GET streams alike, resumed ones included) has its tool lists filtered. Without a
-filter the gate decides nothing on the body, and its bytes go as they came; the strict
-parse (`jsonrpc.parse_messages`) has refused ambiguous bodies for every server already.
+A server that judges tools (a `toolFilter` or `tools` rules: `tool_filter.py`) is the one
+exception to "unchanged": a POST calling a tool the caller may not call is answered by the
+gate (HTTP 200, JSON-RPC error) and never sent on; any other POST goes on as the gate
+parsed it (`forwarded_body`), so the backend cannot read into it what the filter did not
+see; every response (JSON body, or SSE event by event, POST and GET streams alike, resumed
+ones included) has its tool lists filtered for the caller. Without either the gate decides
+nothing on the body, and its bytes go as they came; the strict parse
+(`jsonrpc.parse_messages`) has refused ambiguous bodies for every server already.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.config.model import ToolFilter
+from mcp_gate.audit import Audit, AuditEvent
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Response
 from mcp_gate.jsonrpc import Message, dumps, error_response, is_request
+from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.call import McpCall
@@ -50,11 +52,17 @@ _INITIALIZED = "notifications/initialized"
 class StreamablePassthrough:
     """The streamable front of one streamable-HTTP server."""
 
-    def __init__(self, backend: Backend, upstream: Upstream, bindings: SessionBindings) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        upstream: Upstream,
+        bindings: SessionBindings,
+        audit: Audit | None = None,
+    ) -> None:
+        self._audit = audit or Audit()
         self._backend = backend
         self._upstream = upstream
         self._bindings = bindings
-        self._tool_filter: ToolFilter | None = backend.config.options.tool_filter
         self._get_hold = GetStreamHold()
 
     async def post(self, call: McpCall) -> web.StreamResponse:
@@ -66,8 +74,8 @@ class StreamablePassthrough:
         if session_id and any(is_request(m) for m in messages):
             await self._get_hold.wait(session_id)
         body = call.body
-        if self._tool_filter is not None and call.messages:
-            filtered = _refuse_filtered_calls(self._tool_filter, call.messages, call.is_batch)
+        if call.tools is not None and call.messages:
+            filtered = _refuse_filtered_calls(call.tools, call.messages, call.is_batch)
             if filtered is not None:
                 return filtered
             body = forwarded_body(call.messages, call.is_batch)
@@ -95,6 +103,7 @@ class StreamablePassthrough:
         upstream = await self._send(call, None)
         if session_id and upstream.status < 300:
             await self._bindings.forget(self._backend.name, session_id)
+            self._audit_session("session_closed", call, session_id, reason="deleted by client")
         return await self._relay(call, upstream)
 
     async def _refusal(self, call: McpCall) -> web.Response | None:
@@ -120,15 +129,28 @@ class StreamablePassthrough:
         new_session = upstream.headers.get(SESSION_HEADER)
         if new_session and new_session != call.session_id and upstream.status < 300:
             await self._bindings.bind(self._backend.name, new_session, call.principal)
+            self._audit_session("session_opened", call, new_session)
         return upstream
 
+    def _audit_session(
+        self, event: AuditEvent, call: McpCall, session_id: str, reason: str | None = None
+    ) -> None:
+        self._audit.emit(
+            event,
+            principal=call.principal.id,
+            client_id=call.principal.client_id or None,
+            server=self._backend.name,
+            mcp_session=session_id[:8],
+            reason=reason,
+        )
+
     async def _relay(self, call: McpCall, upstream: Response) -> web.StreamResponse:
-        tool_filter = self._tool_filter
-        if tool_filter is None:
+        access = call.tools
+        if access is None:
             return await self._upstream.relay(call.request, upstream)
         request_ids = [m["id"] for m in call.messages or () if is_request(m)]
         rewrite = filter_stream(
-            self._backend.name, tool_filter, self._upstream.max_body_bytes, request_ids
+            self._backend.name, access, self._upstream.max_body_bytes, request_ids
         )
         response = await self._upstream.relay(call.request, upstream, rewrite)
         if (
@@ -136,7 +158,7 @@ class StreamablePassthrough:
             and isinstance(response.body, bytes)
             and response.content_type == "application/json"
         ):
-            filtered = filter_json_body(tool_filter, response.body)
+            filtered = filter_json_body(access, response.body)
             if filtered is None:
                 raise BackendUnavailableError(
                     self._backend.name, "answered with a malformed message"
@@ -146,7 +168,7 @@ class StreamablePassthrough:
 
 
 def _refuse_filtered_calls(
-    tool_filter: ToolFilter, messages: list[Message], is_batch: bool
+    access: ToolAccess, messages: list[Message], is_batch: bool
 ) -> web.Response | None:
     """The gate's own answer to a POST that calls a filtered tool; None if none does.
 
@@ -154,7 +176,7 @@ def _refuse_filtered_calls(
     requests gets an error, since one HTTP response cannot merge the gate's answers with
     the backend's.
     """
-    refusals = [check_call(tool_filter, m) for m in messages]
+    refusals = [check_call(access, m) for m in messages]
     if not any(refusals):
         return None
     if not is_batch:

@@ -7,7 +7,7 @@ what exists only with logins: browser logins for the gate's pages and users' own
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -24,6 +24,7 @@ from mcp_gate.oauth.introspection import ResourceServerRegistry
 from mcp_gate.oauth.metadata import ServerFeatures
 from mcp_gate.oauth.resources import MCP_SCOPE, ResourceIndex
 from mcp_gate.oauth.revalidation import GrantRevalidation
+from mcp_gate.oauth.scopes import ServerScopes
 from mcp_gate.oauth.token_endpoint import TokenService
 from mcp_gate.oauth.token_exchange import TrustedIssuers
 from mcp_gate.usertokens.connections import ServiceConnections
@@ -52,6 +53,8 @@ class AuthComponents:
     browser_logins: BrowserLoginStore
     user_tokens: UserTokenStore
     connections: ServiceConnections
+    # Each server's extra scopes and who may hold them (step-up).
+    scopes: ServerScopes = field(default_factory=ServerScopes)
 
     @property
     def gate_name(self) -> str:

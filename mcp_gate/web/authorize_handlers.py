@@ -28,7 +28,8 @@ from dataclasses import replace
 import structlog
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH
+from mcp_gate.appkeys import AUDIT, AUTH
+from mcp_gate.audit import AuditEvent
 from mcp_gate.crypto.digest import new_token
 from mcp_gate.errors import OAuthError
 from mcp_gate.idp.errors import IdpError, LoginRefusedError
@@ -42,6 +43,7 @@ from mcp_gate.oauth.authorize import (
 )
 from mcp_gate.oauth.errors import AccessDenied
 from mcp_gate.oauth.models import AuthorizationCode, LoginAttempt, PendingAuthorization
+from mcp_gate.principal import Principal
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.limits import check_address_limit
 from mcp_gate.web.pages import page_response, render_consent, render_message
@@ -95,7 +97,9 @@ async def authorize(request: web.Request) -> web.StreamResponse:
             auth, 400, "Unknown application", "This application is not registered here."
         )
     try:
-        pending = parse_authorization_request(params, client, auth.resources, now=time.time())
+        pending = parse_authorization_request(
+            params, client, auth.resources, now=time.time(), scopes=auth.scopes
+        )
     except UntrustedRequestError as exc:
         return _message(auth, 400, "Sign-in refused", exc.message)
     except RedirectedError as exc:
@@ -104,7 +108,13 @@ async def authorize(request: web.Request) -> web.StreamResponse:
         ) from None
     log.info("authorization_started", client_id=client.client_id, server=pending.server)
     session = await auth.signed_in(request)
-    if session is not None and await auth.grants.has_consent(session.subject, client.client_id):
+    # policy: a remembered consent covers `mcp` only; an extra scope (a step-up) is shown
+    # and approved each time it is asked for.
+    if (
+        session is not None
+        and not auth.scopes.beyond_mcp(pending.scope)
+        and await auth.grants.has_consent(session.subject, client.client_id)
+    ):
         return await _start_login(request, auth, pending)
     raise web.HTTPFound(_consent_url(auth, pending))
 
@@ -154,11 +164,19 @@ async def consent_decision(request: web.Request) -> web.StreamResponse:
         )
     if form.get("decision") != "approve":
         log.info("consent_denied", client_id=pending.client_id)
+        _audit_consent(request, "consent_denied", pending)
         denied = AccessDenied("the user denied the request")
         raise web.HTTPSeeOther(
             error_redirect(pending.redirect_uri, denied, pending.state, auth.issuer)
         )
+    # Who consented is known only after the login that follows; the line names the request.
+    _audit_consent(request, "consent_given", pending)
     return await _start_login(request, auth, replace(pending, approved=True))
+
+
+def _audit_consent(request: web.Request, event: AuditEvent, pending: PendingAuthorization) -> None:
+    app_audit = request.app[AUDIT]
+    app_audit.emit(event, client_id=pending.client_id, server=pending.server, scope=pending.scope)
 
 
 async def _start_login(
@@ -209,6 +227,12 @@ async def callback(request: web.Request) -> web.StreamResponse:
         log.warning(
             "login_refused", reason="started in another browser", client_id=pending.client_id
         )
+        request.app[AUDIT].emit(
+            "login_refused",
+            reason="started in another browser",
+            client_id=pending.client_id,
+            server=pending.server,
+        )
         return _message(
             auth,
             403,
@@ -230,23 +254,34 @@ async def callback(request: web.Request) -> web.StreamResponse:
     except LoginRefusedError as exc:
         await auth.grants.delete_pending(pending.id)
         log.warning("login_denied", reason=exc.reason, client_id=pending.client_id)
+        request.app[AUDIT].emit(
+            "login_refused", reason=exc.reason, client_id=pending.client_id, server=pending.server
+        )
         return _message(auth, 403, "Access refused", exc.message)
     except IdpError as exc:
         return _idp_failed(auth, exc)
     if pending.approved:
         await auth.grants.save_consent(identity.subject, pending.client_id)
-    elif not await auth.grants.has_consent(identity.subject, pending.client_id):
+    elif auth.scopes.beyond_mcp(pending.scope) or not await auth.grants.has_consent(
+        identity.subject, pending.client_id
+    ):
         # Consent was assumed from this browser's earlier session, but someone else signed
         # in: that user must approve for themselves.
         await auth.grants.delete_pending(pending.id)
         raise web.HTTPFound(_consent_url(auth, pending))
+    # With its groups: a scope's rule may name groups (docs/config.md, scopes).
+    principal = replace(
+        Principal.user(identity.subject, identity.email, client_id=pending.client_id),
+        groups=identity.groups,
+    )
     grant = auth.tokens.new_grant(
         subject=identity.subject,
         email=identity.email,
         client_id=pending.client_id,
         resource=pending.resource,
         server=pending.server,
-        scope=pending.scope,
+        # Only the extra scopes this user may hold (oauth/scopes.py); RFC 6749 §3.3.
+        scope=auth.scopes.granted(pending.server, pending.scope, principal),
         redirect_uri=pending.redirect_uri,
         groups=identity.groups,
     )
@@ -269,6 +304,15 @@ async def callback(request: web.Request) -> web.StreamResponse:
         client_id=pending.client_id,
         subject=identity.subject,
         server=pending.server,
+    )
+    request.app[AUDIT].emit(
+        "login_succeeded",
+        principal=principal.id,
+        email=identity.email,
+        client_id=pending.client_id,
+        server=pending.server,
+        scope=grant.scope,
+        grant=grant.id[:8],
     )
     response = web.HTTPFound(success_redirect(pending, code, auth.issuer))
     session = await auth.signed_in(request)

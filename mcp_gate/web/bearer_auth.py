@@ -23,9 +23,17 @@ from mcp_gate.principal import ANONYMOUS, Principal
 
 
 class AccessTokenVerifier(Protocol):
-    """Checks a gate access token for one resource; returns None when it is not valid."""
+    """Checks a gate access token for one resource: whom it acts for and its scopes; None
+    when it is not valid."""
 
-    async def verify(self, token: str, server: str) -> Principal | None: ...
+    async def verify_with_scopes(
+        self, token: str, server: str
+    ) -> tuple[Principal, frozenset[str]] | None: ...
+
+
+# What a caller proved: who it is, and the scopes its token holds (none without a token).
+Authenticated = tuple[Principal, frozenset[str]]
+_NO_SCOPES: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,31 +106,51 @@ class Authenticator:
     def is_open(self, server: ServerConfig) -> bool:
         return not server.service_auths and not self.oauth_enabled
 
-    async def authenticate(self, request: web.Request, server: ServerConfig) -> Principal:
+    async def authenticate(self, request: web.Request, server: ServerConfig) -> Authenticated:
         if self.is_open(server):
-            return ANONYMOUS
+            return ANONYMOUS, _NO_SCOPES
         scheme, value = _credentials(request)
         if value and server.service_auths:
             name = _match_service_auth(server, scheme, value)
             if name is not None:
-                return Principal.service(name)
+                return Principal.service(name), _NO_SCOPES
         if self._verifier is not None and scheme == "bearer" and value:
-            principal = await self._verifier.verify(value, server.name)
-            if principal is not None:
-                return principal
+            verified = await self._verifier.verify_with_scopes(value, server.name)
+            if verified is not None:
+                return verified
             raise Unauthorized(
                 self._challenges(request, server, bad_token=True), "invalid or expired token"
             )
         description = "invalid credentials" if value else "authentication required"
         raise Unauthorized(self._challenges(request, server, bad_token=bool(value)), description)
 
+    def scope_challenge(
+        self, request: web.Request, server: ServerConfig, scopes: list[str], description: str
+    ) -> web.Response:
+        """HTTP 403 `insufficient_scope` naming every scope the operation needs (MCP
+        2025-11-25 authorization §Scope Challenge Handling; RFC 6750 §3.1)."""
+        params = ['error="insufficient_scope"', f'scope="{" ".join(scopes)}"']
+        info = self._challenge.get(server.name)
+        if info is not None:
+            params.append(f'resource_metadata="{self._metadata_url(request, info)}"')
+        params.append(f'error_description="{description}"')
+        return web.json_response(
+            {"error": "insufficient_scope", "error_description": description},
+            status=403,
+            headers={"WWW-Authenticate": "Bearer " + ", ".join(params)},
+        )
+
+    @staticmethod
+    def _metadata_url(request: web.Request, info: ChallengeInfo) -> str:
+        legacy = request.path.endswith(("/sse", "/message"))
+        return info.sse_metadata_url if legacy else info.mcp_metadata_url
+
     def _challenges(
         self, request: web.Request, server: ServerConfig, *, bad_token: bool
     ) -> list[str]:
         info = self._challenge.get(server.name)
         if info is not None:
-            legacy = request.path.endswith(("/sse", "/message"))
-            metadata_url = info.sse_metadata_url if legacy else info.mcp_metadata_url
+            metadata_url = self._metadata_url(request, info)
             # MCP authorization §Protected Resource Metadata Discovery; RFC 6750 §3.1.
             params = [f'resource_metadata="{metadata_url}"', f'scope="{info.scope}"']
             if bad_token:

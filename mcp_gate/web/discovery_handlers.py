@@ -20,7 +20,9 @@ _PUBLIC_JSON = {"Cache-Control": "public, max-age=300"}
 
 async def authorization_server(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
-    document = authorization_server_metadata(auth.issuer, auth.endpoint_base, auth.features)
+    document = authorization_server_metadata(
+        auth.issuer, auth.endpoint_base, auth.features, auth.scopes.supported()
+    )
     return web.json_response(document, headers=_PUBLIC_JSON)
 
 
@@ -41,7 +43,9 @@ async def protected_resource(request: web.Request) -> web.Response:
         server, canonical = only.server, only.mcp
     else:
         raise web.HTTPNotFound(text="several resources: use the path-inserted document\n")
-    document = protected_resource_metadata(canonical, auth.issuer, server)
+    document = protected_resource_metadata(
+        canonical, auth.issuer, server, auth.scopes.supported(server)
+    )
     return web.json_response(document, headers=_PUBLIC_JSON)
 
 

@@ -4,19 +4,24 @@
                     servers with their MCP URLs and client setup (home_page.py)
     GET /sign-in    the browser login /my/tokens uses (session_handlers.py), back to `/`
 
-"The servers the user may use" is every configured server today (no per-server access
-rules yet); a gate without logins lists those anyone may use: the ones without
-`serviceAuths`. The login session is read, never written, except by the sign-in.
+"The servers the user may use" are those whose `access` admits the signed-in user from
+this address (policy/engine.py); a server whose `access` names groups stays listed, since
+the login session does not know the user's groups. A gate without logins lists those
+anyone may use: the ones without `serviceAuths`. The login session is read, never
+written, except by the sign-in.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH, AUTHENTICATOR, CONFIG
+from mcp_gate.appkeys import AUTH, AUTHENTICATOR, CONFIG, FRONTS
 from mcp_gate.config.model import GateConfig
+from mcp_gate.policy.engine import Caller
+from mcp_gate.principal import Principal
 from mcp_gate.published_urls import server_endpoints
 from mcp_gate.usertokens.lookup import needs_user_token
+from mcp_gate.web.client_address import client_address_of
 from mcp_gate.web.home_page import (
     ServerCard,
     render_open_gate,
@@ -57,11 +62,17 @@ async def home(request: web.Request) -> web.Response:
                 provider=config.proxy.auth.idp.provider,
             )
         )
+    caller = Caller(Principal.user(session.subject, session.email), client_address_of(request))
+    usable = {
+        name
+        for name, fronts in request.app[FRONTS].items()
+        if fronts.backend.policy.names_groups or fronts.backend.policy.refusal(caller) is None
+    }
     response = page_response("")
     response.text = render_signed_in(
         gate_name=auth.gate_name,
         email=session.email,
-        cards=_cards(config, set(config.servers)),
+        cards=_cards(config, usable),
         base_path=config.proxy.base_path,
         logout_csrf=auth.cookies.csrf_token(request, response, logout_purpose(session)),
     )

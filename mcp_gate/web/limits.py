@@ -15,6 +15,7 @@ from mcp_gate.appkeys import RATE_LIMITS
 from mcp_gate.jsonrpc import dumps, error_response
 from mcp_gate.oauth.errors import TooManyRequests
 from mcp_gate.principal import Principal
+from mcp_gate.web.client_address import client_address_of
 
 log = structlog.get_logger()
 
@@ -22,12 +23,19 @@ log = structlog.get_logger()
 RATE_LIMITED = -32029
 
 
+def _address(request: web.Request) -> str:
+    """The client address (`proxy.trustedProxies` decides whose X-Forwarded-For counts)."""
+    address = client_address_of(request)
+    return str(address) if address is not None else "unknown"
+
+
 async def check_address_limit(request: web.Request, endpoint: str) -> None:
     """Raise TooManyRequests (429 with Retry-After) when this client address is over the
     limit of `endpoint`: register, token or authorize."""
-    refusal = await request.app[RATE_LIMITS].check_address(endpoint, request.remote)
+    address = _address(request)
+    refusal = await request.app[RATE_LIMITS].check_address(endpoint, address)
     if refusal is not None:
-        log.warning("rate_limited", endpoint=endpoint, remote=request.remote)
+        log.warning("rate_limited", endpoint=endpoint, remote=address)
         error = TooManyRequests(f"too many {endpoint} requests from this address; try later")
         error.retry_after_seconds = refusal.retry_after_seconds
         raise error
@@ -35,7 +43,7 @@ async def check_address_limit(request: web.Request, endpoint: str) -> None:
 
 async def principal_over_limit(request: web.Request, principal: Principal) -> web.Response | None:
     """The 429 for an MCP request over `proxy.limits.perUser`, or None when within it."""
-    refusal = await request.app[RATE_LIMITS].check_principal(principal, request.remote)
+    refusal = await request.app[RATE_LIMITS].check_principal(principal, _address(request))
     if refusal is None:
         return None
     log.warning("rate_limited", endpoint="mcp", principal=principal.id)

@@ -4,13 +4,15 @@ On `/<name>/mcp`, `/<name>/sse` and `/<name>/message` (routes named `mcp-*`, rou
 before any handler runs: the server must exist (404), a present `Origin` must be the gate's
 or an allowed one (MCP transports §Security Warning: servers MUST validate Origin; 403),
 the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
-RFC 9728 challenge), and at most one `Mcp-Session-Id` may come (only the first would be
-checked for ownership), and the principal must be within `proxy.limits.perUser` (429 with
-`Retry-After`: web/limits.py). A request relayed by another replica
-(web/session_relay.py) was authenticated there: its verified principal stands in for the
-bearer check. What passes is put on the request: the server's fronts (`SERVER_FRONTS`)
-and the principal (`PRINCIPAL`), which the handlers and the access log read. Other routes
-pass through untouched.
+RFC 9728 challenge), the server's `access` must admit the caller (403, with a body saying
+why; its protected-resource metadata stays public, being another route), at most one
+`Mcp-Session-Id` may come (only the first would be checked for ownership), and the
+principal must be within `proxy.limits.perUser` (429 with `Retry-After`: web/limits.py).
+A request relayed by another replica (web/session_relay.py) was authenticated there: its
+verified caller stands in for the bearer check. What passes is put on the request: the
+server's fronts (`SERVER_FRONTS`), the principal (`PRINCIPAL`) and the caller the policy
+judges (`CALLER`: principal, client address, token scopes), which the handlers and the
+access log read. Other routes pass through untouched.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from aiohttp.typedefs import Handler
 
 from mcp_gate.appkeys import (
     AUTHENTICATOR,
+    CALLER,
     CONFIG,
     FRONTS,
-    HOP_PRINCIPAL,
+    HOP_CALLER,
     PRINCIPAL,
     SERVER_FRONTS,
     SERVER_NAME,
 )
 from mcp_gate.jsonrpc import INVALID_REQUEST
+from mcp_gate.policy.engine import Caller
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.responses import jsonrpc_error
 from mcp_gate.web.bearer_auth import Unauthorized
+from mcp_gate.web.client_address import client_address_of
 from mcp_gate.web.limits import principal_over_limit
 
 MCP_ROUTE_PREFIX = "mcp-"
@@ -57,25 +62,31 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     request[SERVER_NAME] = name
     if not _origin_allowed(request):
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: origin not allowed")
-    hop_principal = request.get(HOP_PRINCIPAL)
-    if hop_principal is not None:
-        # Authenticated by the replica the client reached (web/session_relay.py).
-        principal = hop_principal
+    hop_caller = request.get(HOP_CALLER)
+    if hop_caller is not None:
+        # Authenticated, and its client address read, by the replica the client reached
+        # (web/session_relay.py).
+        caller = hop_caller
     else:
         try:
-            principal = await request.app[AUTHENTICATOR].authenticate(
+            principal, scopes = await request.app[AUTHENTICATOR].authenticate(
                 request, fronts.backend.config
             )
         except Unauthorized as exc:
             return exc.to_response()
+        caller = Caller(principal, client_address_of(request), scopes)
+    principal = caller.principal
+    request[PRINCIPAL] = principal
+    refusal = fronts.backend.policy.refusal(caller)
+    if refusal is not None:
+        # policy: 403 and not 401: signing in again would not change the answer.
+        return jsonrpc_error(403, INVALID_REQUEST, f"Forbidden: {refusal} ({name})")
     if len(request.headers.getall(SESSION_HEADER, ())) > 1:
         return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
     # A relayed request was counted at the replica the client reached.
-    over_limit = (
-        None if hop_principal is not None else await principal_over_limit(request, principal)
-    )
+    over_limit = None if hop_caller is not None else await principal_over_limit(request, principal)
     if over_limit is not None:
         return over_limit
     request[SERVER_FRONTS] = fronts
-    request[PRINCIPAL] = principal
+    request[CALLER] = caller
     return await handler(request)

@@ -4,6 +4,10 @@ By the time a handler runs, the authentication middleware (mcp_auth.py) has foun
 server's fronts and the principal. A handler reads the body (bounded by
 `proxy.maxBodySize`), parses it strictly (`jsonrpc.parse_messages`), finds the user's
 token for servers that need one, and calls the front: one `McpCall` in, one response out.
+On a server that judges tools (policy/engine.py) two refusals come first, for every
+front: a `tools/call` whose tool needs a scope the token lacks gets the 403 step-up
+challenge (the client authorizes again with it), and a streamable POST whose mirrored
+headers disagree with its body gets 400 -32020 (mirrored_headers.py).
 Which front that is was decided at start (proxy/fronts.py); without the user token a
 server needs, the front answers in the backend's place (user_credentials.py).
 Nothing here speaks MCP beyond checking that a body is JSON-RPC.
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mcp_gate.appkeys import CONFIG, PRINCIPAL, SERVER_FRONTS, USER_CREDENTIALS
+from mcp_gate.appkeys import AUTHENTICATOR, CALLER, CONFIG, SERVER_FRONTS, USER_CREDENTIALS
 from mcp_gate.jsonrpc import (
     INVALID_REQUEST,
     InvalidMessageError,
@@ -22,9 +26,13 @@ from mcp_gate.jsonrpc import (
     parse_messages,
     progress_token_of,
 )
+from mcp_gate.oauth.resources import MCP_SCOPE
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.mcp_sessions import NotTakingSessionsError, SessionLimitError
+from mcp_gate.proxy.mirrored_headers import HEADER_MISMATCH, header_mismatch
 from mcp_gate.proxy.responses import body_too_large, jsonrpc_error, parse_error
+from mcp_gate.proxy.tool_filter import missing_scopes
+from mcp_gate.web.tool_call_audit import audit_refused, audited
 
 
 def _is_identifier(value: object) -> bool:
@@ -41,13 +49,20 @@ def _has_valid_ids(message: Message) -> bool:
     return ("id" not in message or id_ok) and (token is None or _is_identifier(token))
 
 
-async def _call(request: web.Request, *, with_body: bool) -> McpCall | web.Response:
-    """The request as its front takes it, or the gate's refusal of a bad body."""
+async def _call(
+    request: web.Request, *, with_body: bool, mirrored: bool = False
+) -> McpCall | web.Response:
+    """The request as its front takes it, or the gate's refusal of a bad body; `mirrored`
+    when its headers may mirror its body (a streamable POST)."""
     fronts = request[SERVER_FRONTS]
-    principal = request[PRINCIPAL]
+    caller = request[CALLER]
+    principal = caller.principal
+    engine = fronts.backend.policy
+    tools = engine.for_caller(caller) if engine.judges_tools else None
+    address = str(caller.address) if caller.address is not None else None
     credential = await request.app[USER_CREDENTIALS].for_request(principal, fronts.backend.config)
     if not with_body:
-        return McpCall(request, principal, credential)
+        return McpCall(request, principal, credential, tools=tools, client_address=address)
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -58,7 +73,23 @@ async def _call(request: web.Request, *, with_body: bool) -> McpCall | web.Respo
         return parse_error(str(exc), exc.code)
     if not all(_has_valid_ids(message) for message in messages):
         return jsonrpc_error(400, INVALID_REQUEST, "Invalid Request: bad id or progress token")
-    return McpCall(request, principal, credential, body, messages, is_batch)
+    if tools is not None:
+        mismatch = header_mismatch(request.headers, messages) if mirrored else None
+        if mismatch is not None:
+            return jsonrpc_error(400, HEADER_MISMATCH, f"Header mismatch: {mismatch}")
+        missing = missing_scopes(tools, messages)
+        if missing:
+            audit_refused(
+                request,
+                McpCall(request, principal, credential, body, messages, client_address=address),
+                "needs_scope",
+            )
+            needed = list(dict.fromkeys((MCP_SCOPE, *sorted(caller.scopes), *missing)))
+            description = f"this tool needs the scope {' '.join(missing)}"
+            return request.app[AUTHENTICATOR].scope_challenge(
+                request, fronts.backend.config, needed, description
+            )
+    return McpCall(request, principal, credential, body, messages, is_batch, tools, address)
 
 
 def _too_many_sessions(exc: SessionLimitError | NotTakingSessionsError) -> web.Response:
@@ -72,13 +103,14 @@ def _too_many_sessions(exc: SessionLimitError | NotTakingSessionsError) -> web.R
 
 async def handle_mcp(request: web.Request) -> web.StreamResponse:
     """Streamable HTTP front, every backend type."""
-    call = await _call(request, with_body=request.method == "POST")
+    posted = request.method == "POST"
+    call = await _call(request, with_body=posted, mirrored=posted)
     if isinstance(call, web.Response):
         return call
     front = request[SERVER_FRONTS].streamable
     try:
         if request.method == "POST":
-            return await front.post(call)
+            return await audited(call, front.post)
         if request.method == "GET":
             return await front.get(call)
         return await front.delete(call)
@@ -102,4 +134,4 @@ async def handle_message(request: web.Request) -> web.StreamResponse:
     call = await _call(request, with_body=True)
     if isinstance(call, web.Response):
         return call
-    return await request[SERVER_FRONTS].legacy.message(call)
+    return await audited(call, request[SERVER_FRONTS].legacy.message, legacy=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH
+from mcp_gate.appkeys import AUDIT, AUTH
 from mcp_gate.config.model import ServerConfig, UserAuthentication
 from mcp_gate.cookies import LoginSession
 from mcp_gate.usertokens.lookup import display_name
@@ -171,6 +171,9 @@ async def update_token(request: web.Request) -> web.StreamResponse:
             await auth.user_tokens.delete(session.subject, server.name)
             done = "deleted"
         log.info("user_token_deleted", server=server.name, subject=session.subject)
+        request.app[AUDIT].emit(
+            "user_token_deleted", principal=f"user:{session.subject}", server=server.name
+        )
         raise _back_to_page(auth, done, server.name)
     if action != "save" or authentication.type != "manual":
         return _notice(auth, 400, "Unknown request", "This form asked for nothing this page does.")
@@ -182,6 +185,9 @@ async def update_token(request: web.Request) -> web.StreamResponse:
         )
     await auth.user_tokens.save(session.subject, server.name, value)
     log.info("user_token_saved", server=server.name, subject=session.subject)
+    request.app[AUDIT].emit(
+        "user_token_set", principal=f"user:{session.subject}", server=server.name
+    )
     raise _back_to_page(auth, "saved", server.name)
 
 

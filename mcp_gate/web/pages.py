@@ -83,6 +83,17 @@ def render_message(title: str, message: str, gate_name: str, *, hint: str = "") 
     return render_document(title, body, gate_name)
 
 
+def _extra_scopes(scope: str) -> str:
+    """One line per scope beyond `mcp`: a step-up the user must see (MCP authorization
+    §Scope Challenge Handling: the AS decides, on a consent naming it)."""
+    extra = [s for s in scope.split() if s != "mcp"]
+    return "".join(
+        f'<dt>Extra permission</dt><dd class="warn">scope <code>{escape(s)}</code>: '
+        "what the server's administrators reserve for it</dd>\n"
+        for s in extra
+    )
+
+
 def render_consent(
     *,
     gate_name: str,
@@ -112,8 +123,8 @@ def render_consent(
 <dt>Client ID</dt><dd><code>{escape(client_id)}</code></dd>
 <dt>Sends you back to</dt><dd><strong>{escape(redirect_host)}</strong><br>
 <code>{escape(redirect_uri)}</code></dd>
-<dt>Access</dt><dd>{escape(scope)}</dd>
-</dl>
+<dt>Access</dt><dd>use the tools of {escape(server)} (scope <code>mcp</code>)</dd>
+{_extra_scopes(scope)}</dl>
 {warning}
 <form method="post" action="{escape(action)}">
 <input type="hidden" name="request" value="{escape(sealed_request)}">

@@ -3,10 +3,10 @@
 Two middlewares, the one place that decides "mine or relay" (docs/deploy.md §Scale-out):
 
 - `internal_hops`, on the internal listener (`proxy.cluster.internalAddr`): only MCP
-  routes, and only as authenticated hops (cluster/hop.py). A hop's verified principal goes
-  on the request (`HOP_PRINCIPAL`) in place of bearer authentication (mcp_auth.py reads
-  it); a malformed, forged, stale or replayed one gets 403 and a log line. Anything else
-  there is 404: the internal port serves nothing public.
+  routes, and only as authenticated hops (cluster/hop.py). A hop's verified caller (principal,
+  token scopes, client address) goes on the request (`HOP_CALLER`) in place of bearer
+  authentication (mcp_auth.py reads it); a malformed, forged, stale or replayed one gets
+  403 and a log line. Anything else there is 404: the internal port serves nothing public.
 - `session_relay`, after authentication, on the public listener: a request naming a
   session (`Mcp-Session-Id`, a legacy `sessionId`) that another replica owns goes there
   (cluster/relay.py) and its answer comes back; an owner that is gone (lease lapsed,
@@ -21,7 +21,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mcp_gate.appkeys import BINDINGS, CLUSTER, HOP_PRINCIPAL, PRINCIPAL, SERVER_NAME
+from mcp_gate.appkeys import BINDINGS, CALLER, CLUSTER, HOP_CALLER, SERVER_NAME
 from mcp_gate.cluster.hop import HopRefusedError
 from mcp_gate.cluster.relay import OwnerGoneError
 from mcp_gate.jsonrpc import INVALID_REQUEST
@@ -47,26 +47,26 @@ async def internal_hops(request: web.Request, handler: Handler) -> web.StreamRes
     if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
         return jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener")
     try:
-        principal = node.hops.verify(request.headers, request.method, request.path_qs)
+        caller = node.hops.verify(request.headers, request.method, request.path_qs)
     except HopRefusedError as exc:
         log.warning("hop_refused", reason=exc.reason, peer=request.remote)
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: not a valid internal hop")
-    request[HOP_PRINCIPAL] = principal
+    request[HOP_CALLER] = caller
     return await handler(request)
 
 
 @web.middleware
 async def session_relay(request: web.Request, handler: Handler) -> web.StreamResponse:
     node = request.app[CLUSTER]
-    principal = request.get(PRINCIPAL)
-    if node.relay is None or principal is None or HOP_PRINCIPAL in request:
+    caller = request.get(CALLER)
+    if node.relay is None or caller is None or HOP_CALLER in request:
         return await handler(request)
     session_id = named_session(request)
     if not session_id:
         return await handler(request)
     bindings = request.app[BINDINGS]
     server = request[SERVER_NAME]
-    binding = await bindings.lookup(server, session_id, principal)
+    binding = await bindings.lookup(server, session_id, caller.principal)
     if binding is None or bindings.is_local(binding):
         return await handler(request)
     owner_url = await node.replica.locate(binding.replica)
@@ -74,7 +74,7 @@ async def session_relay(request: web.Request, handler: Handler) -> web.StreamRes
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="lease")
         return session_not_found()
     try:
-        return await node.relay.forward(request, binding.replica, owner_url, principal)
+        return await node.relay.forward(request, binding.replica, owner_url, caller)
     except OwnerGoneError:
         node.replica.forget(binding.replica)
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="refused")

@@ -47,8 +47,8 @@ def test_unknown_key_without_a_close_one_lists_the_known_keys() -> None:
     document["proxy"]["zzz"] = 1
     assert problems_of(document) == [
         "proxy.zzz: unknown key "
-        "(known keys: addr, admin, auth, baseURL, cluster, limits, maxBodySize, "
-        "maxMessageSize, metricsAddr, name, sessions, shutdownGrace, workers)"
+        "(known keys: addr, admin, audit, auth, baseURL, cluster, limits, maxBodySize, "
+        "maxMessageSize, metricsAddr, name, sessions, shutdownGrace, trustedProxies, workers)"
     ]
 
 
@@ -284,7 +284,7 @@ def test_google_without_allowed_domains_is_refused() -> None:
     del document["proxy"]["auth"]["allowedDomains"]
     assert problems_of(document) == [
         "proxy.auth.allowedDomains: required: "
-        "the email domains allowed to log in, like [example.com]"
+        "the email domains allowed to log in, like [example.com] (or allowedEmails)"
     ]
 
 

@@ -18,7 +18,9 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_gate.config.model import ServerConfig, ServerOptions, ToolFilter
+from mcp_gate.config.model import ServerConfig, ServerOptions, ServerPolicy, ToolFilter
+from mcp_gate.policy.engine import Caller, PolicyEngine, ToolAccess
+from mcp_gate.principal import ANONYMOUS
 from mcp_gate.proxy.sse import SseParser
 from mcp_gate.proxy.tool_filter import (
     INVALID_PARAMS,
@@ -40,7 +42,14 @@ from tests.fixtures.stdio_backends import (
     sdk_client,
 )
 
-BLOCK_CRASH = block("crash", "add")
+
+def _view(tool_filter: ToolFilter) -> ToolAccess:
+    """What every front judges with: a caller's view of a server with only this filter."""
+    return PolicyEngine(ServerPolicy(), tool_filter).for_caller(Caller(ANONYMOUS))
+
+
+BLOCK_FILTER = block("crash", "add")
+BLOCK_CRASH = _view(BLOCK_FILTER)
 
 
 def _call(name: str, request_id: object = 7) -> dict[str, object]:
@@ -66,7 +75,7 @@ def test_check_call_in_block_mode_refuses_only_the_listed_tools() -> None:
 
 def test_check_call_in_allow_mode_refuses_every_tool_not_listed() -> None:
     """Allow mode: only listed names pass; a call naming no tool is refused too."""
-    only_echo = allow("echo")
+    only_echo = _view(allow("echo"))
     assert check_call(only_echo, _call("echo")) is None
     assert check_call(only_echo, _call("add")) is not None
     nameless = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {}}
@@ -159,7 +168,7 @@ async def _assert_filtered(client: Client, tool_filter: ToolFilter) -> None:
 
 
 FILTERS = pytest.mark.parametrize(
-    "tool_filter", [BLOCK_CRASH, allow("echo", "pid")], ids=["block", "allow"]
+    "tool_filter", [BLOCK_FILTER, allow("echo", "pid")], ids=["block", "allow"]
 )
 ClientFactory = Callable[[str], AbstractAsyncContextManager[Client]]
 CLIENTS: dict[str, tuple[str, ClientFactory]] = {
@@ -202,7 +211,7 @@ async def test_a_filtered_tool_is_hidden_and_refused_on_every_path(
 async def test_a_batch_calling_a_filtered_tool_is_answered_by_the_gate(tmp_path: Path) -> None:
     """policy: on the streamable pass-through, a batch holding a filtered call is not sent
     at all; each request in it gets an error (HTTP 200, a JSON array)."""
-    async with _gate_for("streamable-http", BLOCK_CRASH, tmp_path) as base_url, raw_http() as http:
+    async with _gate_for("streamable-http", BLOCK_FILTER, tmp_path) as base_url, raw_http() as http:
         session = RawSession(http, f"{base_url}/tools/mcp", {})
         reply = await session.post([_call("crash", 1), _call("echo", 2)])
     assert session.last_status == 200

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from mcp_gate.cluster.hop import HOP_HEADER, HopKey
+from mcp_gate.policy.engine import Caller
 from mcp_gate.principal import Principal
 from tests.fixtures.gate_cluster import JWT_SECRET, GateCluster, gate_cluster
 from tests.fixtures.process_table import process_info, wait_until
@@ -130,7 +131,7 @@ async def test_a_forged_stale_or_replayed_hop_is_refused_with_403(
         internal = document.split('"internalAddr": "')[1].split('"')[0]
         url = f"http://{internal}/py/mcp"
         body = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
-        alice = Principal.service("py")
+        alice = Caller(Principal.service("py"))
         key = HopKey.from_secret(JWT_SECRET.encode())
         replica = _replica_id(cluster.gates[0].log_path)
         genuine = key.sign(replica, "POST", "/py/mcp", alice)

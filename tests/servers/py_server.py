@@ -81,6 +81,37 @@ def whoami(ctx: Context) -> str:
     return json.dumps({name.lower(): value for name, value in headers.items()}, sort_keys=True)
 
 
+def _record_call(tool: str) -> str:
+    """Say on stderr (the server's log), and in the file `PY_SERVER_CALL_LOG` names (a stdio
+    child's stderr is the gate's), that this tool ran: what tests read to show that a call
+    the gate refused never reached the backend."""
+    line = f"tool called: {tool}"
+    print(line, file=sys.stderr, flush=True)
+    record = os.environ.get("PY_SERVER_CALL_LOG")
+    if record:
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+    return f"{tool} done"
+
+
+@server.tool()
+def delete_repo(repo: str) -> str:
+    """Pretend to delete a repository (a tool an access policy reserves); records the call."""
+    return _record_call("delete_repo")
+
+
+@server.tool()
+def merge_pr(number: int) -> str:
+    """Pretend to merge a pull request (a step-up tool); records the call."""
+    return _record_call("merge_pr")
+
+
+@server.tool()
+def read_issue(number: int) -> str:
+    """Pretend to read an issue (a tool everyone admitted may call); records the call."""
+    return _record_call("read_issue")
+
+
 @server.tool()
 def pid() -> int:
     """Return this server's process id (which child a stdio session got)."""
