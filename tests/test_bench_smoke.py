@@ -32,11 +32,12 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
             for front in ("streamable", "legacy")
             for shape in ("passthrough", "bridged")
         },
+        "relayed call": scenarios["scale_out"]["relay"],
     }
 
 
 def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path):
-    """Issue 7 (policy): one run measures scenarios 1-6 side by side, writes JSON and Markdown."""
+    """Issue 7 (policy): one run measures scenarios 1-7 side by side, writes JSON and Markdown."""
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
         cwd=REPO,
@@ -59,7 +60,11 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
         "median overhead ≤ 1 ms at 1 client",
         "≥ 50% of direct throughput at 32 clients",
         "10,000 idle SSE streams in one process",
+        "a relayed call adds ≤ 1 ms at the median",
     ]
+    workers = results["scenarios"]["scale_out"]["workers"]
+    assert workers["workers_1"]["requests"] > 0
+    assert workers["workers_2"]["errors"] == 0
     table = (tmp_path / "latest.md").read_text()
     assert "DESIGN §5 targets" in table
     assert table in done.stdout
