@@ -34,11 +34,12 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
             for front in ("streamable", "legacy")
             for shape in ("passthrough", "bridged")
         },
+        "relayed call": scenarios["scale_out"]["relay"],
     }
 
 
 def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path):
-    """Issue 7 (policy): one run measures scenarios 1-6 side by side, writes JSON and Markdown."""
+    """Issue 7 (policy): one run measures scenarios 1-7 side by side, writes JSON and Markdown."""
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
         cwd=REPO,
