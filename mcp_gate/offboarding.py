@@ -15,11 +15,13 @@ inside one running gate, out of reach of this command.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import structlog
 
-from mcp_gate.config.model import GateConfig
+from mcp_gate.audit import Audit, open_sink
+from mcp_gate.config.model import AuthConfig, GateConfig
 from mcp_gate.cookies import LOGIN_SESSION_SECONDS
 from mcp_gate.errors import ConfigError
 from mcp_gate.oauth.grants import GrantStore
@@ -54,6 +56,19 @@ async def revoke(
                 "shares); with memory storage, restart the gate to end every grant"
             ]
         )
+    audit_settings = config.proxy.audit
+    sink = open_sink(audit_settings.sink) if audit_settings is not None else None
+    audit = Audit(sink)
+    try:
+        return await _revoke(auth, config, audit, user=user, client=client)
+    finally:
+        if sink is not None and sink is not sys.stdout:
+            sink.close()
+
+
+async def _revoke(
+    auth: AuthConfig, config: GateConfig, audit: Audit, *, user: str | None, client: str | None
+) -> RevocationResult:
     async with open_store(auth) as store:
         marks = RevocationMarks(store, mark_ttl_seconds=mark_ttl_seconds(config))
         grants = GrantStore(store, marks)
@@ -62,8 +77,10 @@ async def revoke(
             await marks.mark_user(email)
             deleted = await grants.revoke_user_grants(email)
             log.warning("user_revoked", email=email, grants=len(deleted))
+            audit.emit("principal_revoked", email=email, grants=len(deleted), by="mcp-gate revoke")
             return RevocationResult(f"user {email}", len(deleted))
         assert client is not None
         await marks.mark_client(client)
         log.warning("client_revoked", client_id=client)
+        audit.emit("principal_revoked", client_id=client, by="mcp-gate revoke")
         return RevocationResult(f"client {client}", 0)

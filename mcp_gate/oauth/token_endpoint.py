@@ -239,6 +239,15 @@ class TokenService:
         except AccountRefusedError as exc:
             await self._grants.revoke_grant(grant.id)
             log.warning("grant_revoked", grant=grant.id[:8], reason=f"revalidation: {exc.reason}")
+            self._audit.emit(
+                "token_revoked",
+                principal=f"user:{grant.subject}",
+                email=grant.email or None,
+                client_id=grant.client_id,
+                grant=grant.id[:8],
+                by="revalidation",
+                reason=exc.reason,
+            )
             raise InvalidGrant("the account is no longer allowed; sign in again") from None
         if checked != grant:
             await self._grants.save_grant(checked, now=self._clock())

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import web
 
-from mcp_gate.appkeys import AUTH, SESSIONS
+from mcp_gate.appkeys import AUDIT, AUTH, SESSIONS
 from mcp_gate.cookies import LoginSession
 from mcp_gate.oauth.grants import ListedGrant
 from mcp_gate.web.auth_components import AuthComponents
@@ -127,4 +127,12 @@ async def revoke_app(request: web.Request) -> web.StreamResponse:
         if same_user and principal.client_id == client_id:
             await registry.close(mcp_session.id, "revoked")
     log.info("app_revoked", subject=session.subject, client_id=client_id, grants=len(revoked))
+    request.app[AUDIT].emit(
+        "token_revoked",
+        principal=f"user:{session.subject}",
+        email=session.email,
+        client_id=client_id,
+        grants=len(revoked),
+        by="/my/apps",
+    )
     raise web.HTTPSeeOther(auth.path(f"{MY_APPS_PATH}?done=revoked"))

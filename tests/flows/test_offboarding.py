@@ -62,6 +62,7 @@ def _cli_config(config: GateConfig, redis_server: RedisServer, prefix: str, path
     document = {
         "proxy": {
             "baseURL": config.proxy.base_url,
+            "audit": {"sink": str(path.parent / "audit.jsonl")},
             "auth": {
                 "kind": "oauth",
                 "idp": {
@@ -156,6 +157,10 @@ async def test_revoke_user_ends_their_session_on_another_replica_and_their_refre
         bob_refresh = await refresh(gates.first.base_url, bob_client, bob.refresh_token)
         signed_in_after = await _my_apps_status(gates.second, browser)
     assert code == 0, err
+    audit_lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(line["event"], line["email"], line["by"]) for line in audit_lines] == [
+        ("principal_revoked", "alice@example.com", "mcp-gate revoke")
+    ]
     assert (signed_in_before, signed_in_after) == (200, 303)  # her browser session ended
     assert "revoked user alice@example.com" in out
     assert alice_status == 401
