@@ -53,7 +53,7 @@ async def test_a_scripted_session_leaves_one_line_per_event_and_no_secret(
     py_streamable_server: RunningServer,
     tmp_path: Path,
 ) -> None:
-    """DESIGN §7 audit: login, consent, tokens, sessions, tool calls (allowed, forbidden,
+    """Audit (docs/audit.md): login, consent, tokens, sessions, tool calls (allowed, forbidden,
     step-up), revocation; never a secret (grep for every token and code)."""
     path = tmp_path / "audit.jsonl"
     bridged = remote("gh", "sse", py_sse_server.url, policy=POLICY)

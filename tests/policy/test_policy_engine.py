@@ -1,5 +1,6 @@
 """The policy engine's decisions (policy/engine.py) and the client address
-(policy/client_address.py), as pure functions: each rule of DESIGN §7 in a sentence."""
+(policy/client_address.py), as pure functions: each rule of docs/config.md (access,
+scopes, tools) in a sentence."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ ENGINE = PolicyEngine(POLICY)
 
 
 def test_any_one_selector_list_admits_and_nothing_else_does() -> None:
-    """DESIGN §7 access: emails, domains, groups, clients; each alone admits."""
+    """`access` (docs/config.md): emails, domains, groups, clients; each alone admits."""
     for principal in (ALICE, PARTNER, CAROL, BOT):
         assert ENGINE.refusal(Caller(principal)) is None, principal
     for principal in (OTHER_BOT, ANONYMOUS, Principal.user("x", "x@evil.example")):
@@ -48,7 +49,7 @@ def test_any_one_selector_list_admits_and_nothing_else_does() -> None:
 
 
 def test_networks_must_also_hold_the_client_address() -> None:
-    """DESIGN §7: networks is an additional condition, never an alternative."""
+    """docs/config.md: networks is an additional condition, never an alternative."""
     engine = PolicyEngine(ServerPolicy(access=AccessRule(Selector(clients=("ci-bot",)), (NET,))))
     inside, outside = ipaddress.ip_address("10.1.2.3"), ipaddress.ip_address("192.0.2.1")
     assert engine.refusal(Caller(BOT, inside)) is None
@@ -58,7 +59,7 @@ def test_networks_must_also_hold_the_client_address() -> None:
 
 
 def test_the_first_matching_glob_decides_and_unmatched_tools_follow_access() -> None:
-    """DESIGN §7 tools: first matching name wins; others follow `access`."""
+    """`tools` (docs/config.md): first matching name wins; others follow `access`."""
     assert ENGINE.decide(Caller(CAROL), "delete_all").verdict == "allowed"  # by group
     forbidden = ENGINE.decide(Caller(PARTNER), "delete_all")
     assert (forbidden.verdict, forbidden.visible) == ("forbidden", False)
@@ -85,7 +86,7 @@ def test_only_principals_a_scope_names_may_be_granted_it() -> None:
 
 
 def test_tool_filter_applies_beside_the_rules() -> None:
-    """DESIGN §7: the existing toolFilter keeps working; both apply."""
+    """docs/config.md: the existing toolFilter keeps working; both apply."""
     engine = PolicyEngine(POLICY, ToolFilter("block", ("read_issue",)))
     assert engine.decide(Caller(ALICE), "read_issue").verdict == "forbidden"
     assert engine.decide(Caller(PARTNER), "delete_x").verdict == "forbidden"

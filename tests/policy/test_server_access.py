@@ -89,7 +89,7 @@ async def _post(
 
 
 async def test_a_machine_named_in_access_clients_calls_a_tool(gate: Gate) -> None:
-    """DESIGN §7: `access.clients` admits a client_credentials machine (RFC 6749 §4.4)."""
+    """docs/config.md: `access.clients` admits a client_credentials machine (RFC 6749 §4.4)."""
     async with gate() as running:
         provider = ClientCredentialsOAuthProvider(
             running.url("/a/mcp"), MemoryTokenStorage(), "ci-bot", SECRET, issuer=running.base_url
@@ -102,7 +102,7 @@ async def test_a_machine_named_in_access_clients_calls_a_tool(gate: Gate) -> Non
 async def test_a_server_the_caller_may_not_use_is_403_on_every_route_and_its_metadata_is_public(
     gate: Gate,
 ) -> None:
-    """DESIGN §7: 403 with a clear body on every MCP route; PRM stays public (RFC 9728)."""
+    """docs/config.md: 403 with a clear body on every MCP route; PRM stays public (RFC 9728)."""
     async with gate() as running:
         token = (await _token(running, "b"))["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -138,7 +138,7 @@ async def test_networks_read_the_client_address_through_trusted_proxies(gate: Ga
 
 
 async def test_a_machine_gets_an_extra_scope_only_where_its_rule_names_it(gate: Gate) -> None:
-    """DESIGN §7: client_credentials machines get scopes only if admitted too."""
+    """docs/config.md: client_credentials machines get scopes only if admitted too."""
     async with gate() as running:
         on_a = await _token(running, "a", "mcp deploy")
         on_b = await _token(running, "b", "mcp deploy")

@@ -98,7 +98,7 @@ def _client(front: str, url: str, auth: object) -> AbstractAsyncContextManager:
 async def test_each_user_sees_exactly_the_tools_the_rules_allow(
     gate_for: GateFor, oidc_provider: OidcTestProvider, transport: str, front: str
 ) -> None:
-    """DESIGN: tools/list shows only what the caller may call, on every front and backend
+    """docs/config.md: tools/list shows only what the caller may call, on every front and backend
     (pass-through and bridged); a step-up tool stays listed for whoever may hold its scope."""
     seen = {}
     async with gate_for(transport) as (gate, _):
@@ -115,7 +115,7 @@ async def test_each_user_sees_exactly_the_tools_the_rules_allow(
 async def test_a_forbidden_call_is_refused_and_never_reaches_the_backend(
     gate_for: GateFor, oidc_provider: OidcTestProvider, transport: str, front: str
 ) -> None:
-    """DESIGN: a forbidden tools/call gets a JSON-RPC error naming the tool and why; the
+    """docs/config.md: a forbidden tools/call gets a JSON-RPC error naming the tool and why; the
     backend's own record shows only the allowed call that followed."""
     await oidc_provider.set_next_user(email=PARTNER)
     async with gate_for(transport) as (gate, backend_record):
