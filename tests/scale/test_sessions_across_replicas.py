@@ -179,3 +179,30 @@ async def test_the_typescript_sdk_client_works_through_every_replica(
             assert seen["progress"] == [1, 2, 3]
         assert "sampled: two plus two" in seen["sampled"]
         _assert_spread(cluster, "/py/mcp" if front == "mcp" else "/py/message")
+
+
+async def test_an_aggregate_session_works_through_every_replica(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """An aggregate is a session like any other (docs/config.md, type: aggregate): its
+    requests spread over replicas, each relayed to the replica that holds the aggregate and
+    its member's stdio child; exactly one child across replicas."""
+    servers = {
+        "py": py_stdio_document(),
+        "all": {
+            "type": "aggregate",
+            "servers": ["py"],
+            "serviceAuths": py_stdio_document()["serviceAuths"],
+        },
+    }
+    with gate_cluster(servers, redis_server, tmp_path) as cluster:
+        async with sdk_client(f"{cluster.url}/all/mcp", ALICE, "legacy") as client:
+            tools = [tool.name for tool in (await client.list_tools()).tools]
+            echoed = await client.call_tool("py.echo", dict(PY_SERVER.echo_arguments))
+            again = await client.call_tool("py.echo", dict(PY_SERVER.echo_arguments))
+            children = _py_children(cluster)
+        assert "py.echo" in tools
+        assert not echoed.is_error
+        assert not again.is_error
+        assert len(children) == 1
+        _assert_spread(cluster, "/all/mcp")
