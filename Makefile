@@ -1,6 +1,6 @@
 # mcp-gate developer commands. On a fresh machine `make run` needs Python 3.11+ (it
 # installs the gate and its `demo` extra only); `make test` also needs Node 20+ and npm,
-# installs the `dev` extra, and installs redis-server, redis-sentinel, chromium and wrk with
+# installs the `dev` extra, and installs redis-server, redis-sentinel, nginx, chromium and wrk with
 # apt-get when they are missing (scripts/install-test-system-packages.sh).
 
 PYTHON ?= python3
