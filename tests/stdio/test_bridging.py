@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import anyio
 import mcp_types as types
 import pytest
 from mcp import Client
@@ -22,22 +21,20 @@ from pydantic import FileUrl
 from structlog.testing import capture_logs
 
 from tests.fixtures.gate import running_gate
-from tests.fixtures.process_table import wait_until
 from tests.fixtures.stdio_backends import (
     ALICE,
+    cancel_a_hanging_call,
     everything_stdio,
     py_stdio,
     sdk_client,
     sdk_sse_client,
     stdio_gate_config,
 )
-from tests.servers.py_server import HANG_CANCELLED
 
 pytestmark = pytest.mark.usefixtures("no_stray_children")
 
 FRONTS = pytest.mark.parametrize("front", ["mcp", "sse"])
 ROOT_URI = "file:///home/alice/project"
-HANG_WAIT_SECONDS = 20.0
 
 
 async def _elicit(
@@ -88,24 +85,6 @@ async def test_a_cancelled_call_is_cancelled_in_the_child(front: str) -> None:
             running_gate(stdio_gate_config(py_stdio())) as gate,
             _connected(gate.url(f"/py/{front}"), front) as client,
         ):
-            hanging = anyio.Event()
-
-            async def on_progress(
-                progress: float, total: float | None, message: str | None
-            ) -> None:
-                hanging.set()
-
-            async def call_hang() -> None:
-                await client.call_tool("hang", {}, progress_callback=on_progress)
-
-            async with anyio.create_task_group() as group:
-                group.start_soon(call_hang)
-                with anyio.fail_after(HANG_WAIT_SECONDS):
-                    await hanging.wait()
-                group.cancel_scope.cancel()
-            await wait_until(
-                lambda: any(e.get("line") == HANG_CANCELLED for e in logs),
-                "the child to report the cancellation on stderr",
-            )
+            await cancel_a_hanging_call(client, "hang", logs)
             after = _text(await client.call_tool("echo", {"text": "still going"}))
     assert after == "still going"
