@@ -119,14 +119,16 @@ def create_app(
     auth = config.proxy.auth
     if auth is not None and auth.idp.provider == "dev":
         verify_dev_provider_allowed(config.proxy.addr, config.proxy.base_url)
+    # Alone (no `proxy.cluster`), a gate neither takes hops nor relays: it skips both steps.
+    clustered = config.proxy.cluster is not None
     app = web.Application(
         middlewares=[
             access_log,
             cors_preflight,
             error_pages,
-            internal_hops,
+            *([internal_hops] if clustered else []),
             mcp_authentication,
-            session_relay,
+            *([session_relay] if clustered else []),
         ],
         client_max_size=config.proxy.max_body_bytes,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import datetime
+import json as json_module
 import logging
 import sys
 from typing import Any, TextIO
@@ -80,6 +82,54 @@ class LineBatch:
 
 
 _batch: LineBatch | None = None
+_log = structlog.get_logger()
+
+
+class _DirectLines:
+    """Info lines rendered straight to JSON, as the configured chain would render them.
+
+    The access log writes a line per request; structlog's processor chain (context merge,
+    level, time stamp, JSON) cost more than a tenth of the gate's CPU on a `tools/call`
+    (docs/performance.md). Used only while that chain is in effect: when anything else
+    configured structlog (a test capturing lines), lines take the chain again.
+    """
+
+    def __init__(self, batch: LineBatch, chain: list[Any], min_level: int) -> None:
+        self.batch = batch
+        self.chain = chain
+        self.enabled = min_level <= logging.INFO
+
+    def in_effect(self) -> bool:
+        return structlog.get_config()["processors"] is self.chain
+
+    def write(self, event: str, fields: dict[str, Any]) -> None:
+        fields["event"] = event
+        fields["level"] = "info"
+        stamp = datetime.datetime.now(tz=datetime.UTC).isoformat()
+        fields["timestamp"] = stamp.replace("+00:00", "Z")
+        self.batch.write(_render(fields))
+
+
+def _render(fields: dict[str, Any]) -> str:
+    try:
+        return json_module.dumps(fields) + "\n"  # the module's shared encoder: the quick way
+    except TypeError:
+        return json_module.dumps(fields, default=repr) + "\n"  # as structlog renders the rest
+
+
+_direct: _DirectLines | None = None
+
+
+def info_line(event: str, fields: dict[str, Any]) -> None:
+    """`log.info(event, **fields)`, for lines written often: `fields` must hold no secret
+    and every context value the line needs (context variables are not merged on the direct
+    path). Takes ownership of `fields`."""
+    direct = _direct
+    if direct is not None and direct.in_effect():
+        if direct.enabled:
+            direct.write(event, fields)
+        return
+    _log.info(event, **fields)
 
 
 def drain_log_lines() -> None:
@@ -99,13 +149,16 @@ def configure_logging(*, level: str = "info", json: bool | None = None) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_secret_fields,
     ]
-    global _batch
+    global _batch, _direct
     if _batch is None:
         _batch = LineBatch(sys.stderr)
         atexit.register(_batch.drain)
+    chain = [*shared, structlog.processors.format_exc_info, renderer]
+    min_level = logging.getLevelName(level.upper())
+    _direct = _DirectLines(_batch, chain, min_level) if json else None
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=chain,
+        wrapper_class=structlog.make_filtering_bound_logger(min_level),
         # One write per loop turn (LineBatch); PrintLogger would write each newline alone.
         logger_factory=structlog.WriteLoggerFactory(file=_batch),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,

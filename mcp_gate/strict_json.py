@@ -62,16 +62,17 @@ def _no_constant(name: str) -> object:
     raise MalformedJsonError(f"{name} is not JSON")
 
 
+# Built once: `json.loads` with hooks would build a decoder for every message.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_members, parse_float=_finite_float, parse_constant=_no_constant
+)
+
+
 def decode(data: bytes | str) -> object:
     """The decoded value; MalformedJsonError or AmbiguousJsonError otherwise."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(
-            text,
-            object_pairs_hook=_unique_members,
-            parse_float=_finite_float,
-            parse_constant=_no_constant,
-        )
+        return _DECODER.decode(text)
     except (MalformedJsonError, AmbiguousJsonError):
         raise
     except RecursionError:

@@ -96,6 +96,9 @@ class ResourceIndex:
         return canonical, server
 
     def server_of(self, resource: str) -> str | None:
+        exact = self._by_uri.get(resource)  # a token's audience is stored canonical
+        if exact is not None:
+            return exact
         try:
             return self._by_uri.get(canonical_uri(resource))
         except InvalidTarget:

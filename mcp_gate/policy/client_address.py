@@ -9,6 +9,7 @@ is the client itself, whatever it claims. Pure: takes the peer and the header va
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -21,6 +22,19 @@ def parse_address(text: str | None) -> IpAddress | None:
     """An IP address from a peer name or a header entry (`[v6]` and `v4:port` too)."""
     if not text:
         return None
+    if len(text) > _LONGEST_ADDRESS:
+        return _parse.__wrapped__(text)  # no address; never worth a cache entry
+    return _parse(text)
+
+
+# `[` IPv6 with a zone `]:` port, generously.
+_LONGEST_ADDRESS = 80
+
+
+# policy: parsing addresses was a tenth of a request's work in the gate's own code, and
+# few peers and proxies call; addresses are immutable, so the last few thousand are kept.
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> IpAddress | None:
     text = text.strip()
     if text.startswith("["):
         text = text[1:].partition("]")[0]

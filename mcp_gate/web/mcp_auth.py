@@ -84,7 +84,11 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     if len(request.headers.getall(SESSION_HEADER, ())) > 1:
         return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: several session ids")
     # A relayed request was counted at the replica the client reached.
-    over_limit = None if hop_caller is not None else await principal_over_limit(request, principal)
+    over_limit = (
+        None
+        if hop_caller is not None
+        else await principal_over_limit(request, principal, caller.address)
+    )
     if over_limit is not None:
         return over_limit
     request[SERVER_FRONTS] = fronts

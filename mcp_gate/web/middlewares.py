@@ -29,6 +29,7 @@ from mcp_gate.errors import (
     UnreadableBodyError,
 )
 from mcp_gate.idp.errors import IdpError
+from mcp_gate.logs import info_line
 
 log = structlog.get_logger()
 
@@ -50,8 +51,10 @@ def _next_request_id() -> str:
 @web.middleware
 async def access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=_next_request_id())
+    request_id = _next_request_id()
+    # aiohttp runs each request in a task of its own, whose context starts as the
+    # connection's: nothing bound for an earlier request is left to clear.
+    structlog.contextvars.bind_contextvars(request_id=request_id)
     task = asyncio.current_task()
     in_flight = request.app[IN_FLIGHT]
     if task is not None:
@@ -76,14 +79,17 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         route = resource.canonical if resource is not None else "unmatched"
         request.app[METRICS].observe_request(route, request.method, status, elapsed)
         principal = request.get(PRINCIPAL)
-        log.info(
+        info_line(
             "request_finished",
-            method=request.method,
-            path=request.path,
-            status=status,
-            duration_ms=round(elapsed * 1000, 2),
-            server=request.get(SERVER_NAME),
-            principal=principal.id if principal is not None else None,
+            {
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "server": request.get(SERVER_NAME),
+                "principal": principal.id if principal is not None else None,
+            },
         )
 
 
