@@ -50,6 +50,11 @@ class RateLimits:
         self._config = config
         self._clock = clock
 
+    @property
+    def limits_principals(self) -> bool:
+        """Whether `perUser` is set: without it `check_principal` always admits."""
+        return self._config.per_user is not None
+
     async def check_principal(self, principal: Principal, address: str | None) -> Refusal | None:
         """One MCP request of `principal`: None when within `perUser`, else the refusal."""
         limit = self._config.per_user

@@ -24,6 +24,33 @@ _FRAMING_FIELDS = frozenset({"content-length", "transfer-encoding"})
 _METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 
 
+_FRAMING, _HOST, _AUTHORIZATION, _OTHER = "framing", "host", "authorization", "other"
+_roles: dict[str, str] = {}
+# Remembered per spelling, bounded: few names recur, but callers may pass any.
+_ROLES_KEPT = 1024
+
+
+def _role(name: str) -> str:
+    """What a header name means to the framing; ValueError when it is not a token."""
+    role = _roles.get(name)
+    if role is not None:
+        return role
+    if not _TOKEN.fullmatch(name):
+        raise ValueError("a request header name is not an RFC 9110 token")
+    lower = name.lower()
+    if lower in _FRAMING_FIELDS:
+        role = _FRAMING
+    elif lower == "host":
+        role = _HOST
+    elif lower == "authorization":
+        role = _AUTHORIZATION
+    else:
+        role = _OTHER
+    if len(_roles) < _ROLES_KEPT:
+        _roles[name] = role
+    return role
+
+
 def header_pairs(headers: Headers) -> Iterable[tuple[str, str]]:
     """Every (name, value) pair, repeats included (a multidict's `items()` has them all)."""
     if isinstance(headers, Mapping):
@@ -45,15 +72,13 @@ def build_request_head(
     lines = [f"{method} {target} HTTP/1.1", ""]  # [1] is the Host line, filled below
     has_authorization = False
     for name, value in header_pairs(headers):
-        if not _TOKEN.fullmatch(name):
-            raise ValueError("a request header name is not an RFC 9110 token")
-        lower = name.lower()
-        if lower in _FRAMING_FIELDS:
+        role = _role(name)
+        if role == _FRAMING:
             continue
-        if lower == "host":
+        if role == _HOST:
             lines[1] = f"{name}: {value}"
             continue
-        has_authorization = has_authorization or lower == "authorization"
+        has_authorization = has_authorization or role == _AUTHORIZATION
         lines.append(f"{name}: {value}")
     if not lines[1]:
         # RFC 9110 §7.2: a user agent SHOULD send Host as the first field line.

@@ -81,7 +81,9 @@ class GateTokenVerifier:
         claims = self._access.parse(token)
         if claims is None or self._resources.server_of(claims.resource) != server:
             return None
-        if not await self._grant_alive(claims.grant_id, claims.subject):
+        if not self._known_alive(claims.grant_id) and not await self._grant_alive(
+            claims.grant_id, claims.subject
+        ):
             if await self._grants.marks.is_revoked(
                 email=claims.email, client_id=claims.client_id, began_at=claims.issued_at
             ):
@@ -100,11 +102,15 @@ class GateTokenVerifier:
             return None
         return claims
 
-    async def _grant_alive(self, grant_id: str, subject: str) -> bool:
-        now = self._clock()
+    def _known_alive(self, grant_id: str) -> bool:
+        """The grant was found within the cache delay: no store read needed."""
         checked = self._alive.get(grant_id)
-        if checked is not None and now - checked < self._cache_seconds:
+        return checked is not None and self._clock() - checked < self._cache_seconds
+
+    async def _grant_alive(self, grant_id: str, subject: str) -> bool:
+        if self._known_alive(grant_id):
             return True
+        now = self._clock()
         grant = await self._grants.load_grant(grant_id)
         if grant is None or grant.subject != subject:
             self._alive.pop(grant_id, None)

@@ -71,3 +71,9 @@ def client_address(
         if not _trusted(address, trusted):
             return address
     return address
+
+
+@functools.lru_cache(maxsize=4096)
+def address_text(address: IpAddress) -> str:
+    """`str(address)`, remembered: ipaddress formats an address in Python at every call."""
+    return str(address)

@@ -68,6 +68,10 @@ class GetStreamHold:
             if self._watches.get(session_id) is watch:
                 del self._watches[session_id]
 
+    def holds(self, session_id: str) -> bool:
+        """Whether a request of the session may have to `wait` (a GET expected or opening)."""
+        return session_id in self._watches
+
     async def wait(self, session_id: str) -> None:
         """Return once the session's GET is open, or when there is nothing to wait for."""
         watch = self._watches.get(session_id)

@@ -10,7 +10,7 @@ since it would point the client at the upstream's authorization server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -52,28 +52,63 @@ SESSION_HEADER = "Mcp-Session-Id"
 PROTOCOL_VERSION_HEADER = "MCP-Protocol-Version"
 
 
+def _forwarded_request_header(name: str) -> bool:
+    lower = name.lower()
+    return lower in _FORWARDED_REQUEST_HEADERS or lower.startswith(_FORWARDED_REQUEST_PREFIXES)
+
+
+def _forwarded_response_header(name: str) -> bool:
+    return name.lower() in _FORWARDED_RESPONSE_HEADERS
+
+
+class _NameRule:
+    """A header-name test remembered per spelling: clients and backends send few distinct
+    names, and the test runs for every header of every request. Bounded, since names are
+    chosen by whoever sends them."""
+
+    _ENTRIES = 1024
+
+    def __init__(self, test: Callable[[str], bool]) -> None:
+        self._test = test
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, name: str) -> bool:
+        known = self._known.get(name)
+        if known is None:
+            known = self._test(name)
+            if len(self._known) < self._ENTRIES:
+                self._known[name] = known
+        return known
+
+
+_goes_upstream = _NameRule(_forwarded_request_header)
+_comes_back = _NameRule(_forwarded_response_header)
+
+
 def build_upstream_headers(
     incoming: CIMultiDictProxy[str] | Mapping[str, str], configured: Mapping[str, str]
-) -> CIMultiDict[str]:
-    """Headers for the upstream request: allowed client headers, then configured ones."""
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in incoming.items():
-        lower = name.lower()
-        if lower in _FORWARDED_REQUEST_HEADERS or lower.startswith(_FORWARDED_REQUEST_PREFIXES):
-            headers.add(name, value)
-    for name, value in configured.items():
-        headers[name] = value
+) -> list[tuple[str, str]]:
+    """Headers for the upstream request: allowed client headers, then configured ones (a
+    configured header replaces the client's of the same name)."""
+    replaced = {name.lower() for name in configured} if configured else ()
+    headers = [
+        (name, value)
+        for name, value in incoming.items()
+        if _goes_upstream(name) and (not replaced or name.lower() not in replaced)
+    ]
+    headers.extend(
+        (name, value) for name, value in configured.items() if name.lower() != "accept-encoding"
+    )
     # No compression upstream, so SSE is never gzip-buffered.
-    headers["Accept-Encoding"] = "identity"
+    headers.append(("Accept-Encoding", "identity"))
     return headers
 
 
 def build_downstream_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
     """Headers for the client's response, from the upstream's response headers."""
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in upstream.items():
-        if name.lower() in _FORWARDED_RESPONSE_HEADERS:
-            headers.add(name, value)
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in upstream.items() if _comes_back(name)
+    )
     if is_event_stream(headers.get("Content-Type")):
         add_event_stream_headers(headers)
     return headers

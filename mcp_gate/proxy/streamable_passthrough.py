@@ -71,7 +71,7 @@ class StreamablePassthrough:
             return refusal
         session_id = call.session_id
         messages = call.messages or []
-        if session_id and any(is_request(m) for m in messages):
+        if session_id and self._get_hold.holds(session_id) and any(map(is_request, messages)):
             await self._get_hold.wait(session_id)
         body = call.body
         if call.tools is not None and call.messages:

@@ -61,9 +61,16 @@ class UserCredentials:
     def __init__(self, look_up: LookUp | None, page_url: str) -> None:
         self._look_up = look_up
         self._page_url = page_url
+        # Server name → whether it needs a user token (a server's config never changes).
+        self._needs: dict[str, bool] = {}
 
     async def for_request(self, principal: Principal, server: ServerConfig) -> UserCredential:
-        if self._look_up is None or not needs_user_token(server):
+        if self._look_up is None:
+            return NOT_NEEDED
+        needs = self._needs.get(server.name)
+        if needs is None:
+            needs = self._needs[server.name] = needs_user_token(server)
+        if not needs:
             return NOT_NEEDED
         found = await self._look_up(principal, server)
         return UserCredential(True, found.token, found.problem, self._page_url)

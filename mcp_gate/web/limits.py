@@ -14,7 +14,7 @@ from aiohttp import web
 from mcp_gate.appkeys import RATE_LIMITS
 from mcp_gate.jsonrpc import dumps, error_response
 from mcp_gate.oauth.errors import TooManyRequests
-from mcp_gate.policy.client_address import IpAddress
+from mcp_gate.policy.client_address import IpAddress, address_text
 from mcp_gate.principal import Principal
 from mcp_gate.web.client_address import client_address_of
 
@@ -47,8 +47,11 @@ async def principal_over_limit(
 ) -> web.Response | None:
     """The 429 for an MCP request over `proxy.limits.perUser`, or None when within it;
     `address` is the request's client address (client_address_of)."""
-    where = str(address) if address is not None else "unknown"
-    refusal = await request.app[RATE_LIMITS].check_principal(principal, where)
+    limits = request.app[RATE_LIMITS]
+    if not limits.limits_principals:
+        return None
+    where = address_text(address) if address is not None else "unknown"
+    refusal = await limits.check_principal(principal, where)
     if refusal is None:
         return None
     log.warning("rate_limited", endpoint="mcp", principal=principal.id)

@@ -27,6 +27,7 @@ from mcp_gate.jsonrpc import (
     progress_token_of,
 )
 from mcp_gate.oauth.resources import MCP_SCOPE
+from mcp_gate.policy.client_address import address_text
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.mcp_sessions import NotTakingSessionsError, SessionLimitError
 from mcp_gate.proxy.mirrored_headers import HEADER_MISMATCH, header_mismatch
@@ -59,7 +60,7 @@ async def _call(
     principal = caller.principal
     engine = fronts.backend.policy
     tools = engine.for_caller(caller) if engine.judges_tools else None
-    address = str(caller.address) if caller.address is not None else None
+    address = address_text(caller.address) if caller.address is not None else None
     credential = await request.app[USER_CREDENTIALS].for_request(principal, fronts.backend.config)
     if not with_body:
         return McpCall(request, principal, credential, tools=tools, client_address=address)
