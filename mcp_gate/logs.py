@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import datetime
 import json as json_module
 import logging
 import sys
+import time
+from json import encoder as json_encoder
 from typing import Any, TextIO
 
 import structlog
@@ -105,16 +106,43 @@ class _DirectLines:
     def write(self, event: str, fields: dict[str, Any]) -> None:
         fields["event"] = event
         fields["level"] = "info"
-        stamp = datetime.datetime.now(tz=datetime.UTC).isoformat()
-        fields["timestamp"] = stamp.replace("+00:00", "Z")
+        fields["timestamp"] = _stamps.now()
         self.batch.write(_render(fields))
 
 
+class _Stamps:
+    """ISO 8601 UTC time stamps as structlog's `TimeStamper(fmt="iso", utc=True)` writes
+    them, the date and time of day formatted once per second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def now(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
+
+
+_stamps = _Stamps()
+# CPython's C encoder, made once (`json.dumps` builds one per call); `repr` for what JSON
+# cannot hold, as structlog's JSONRenderer does.
+_c_encoder = getattr(json_encoder, "c_make_encoder", None)
+_encode = (
+    _c_encoder(None, repr, json_encoder.encode_basestring_ascii, None, ": ", ", ",
+               False, False, True)
+    if _c_encoder is not None
+    else None
+)  # fmt: skip
+
+
 def _render(fields: dict[str, Any]) -> str:
-    try:
-        return json_module.dumps(fields) + "\n"  # the module's shared encoder: the quick way
-    except TypeError:
-        return json_module.dumps(fields, default=repr) + "\n"  # as structlog renders the rest
+    if _encode is None:
+        return json_module.dumps(fields, default=repr) + "\n"
+    return "".join(_encode(fields, 0)) + "\n"
 
 
 _direct: _DirectLines | None = None

@@ -7,7 +7,7 @@ grant (`gid`), and the bearer check confirms the grant exists (bearer.py caches 
 few seconds). Typed with `typ: at+jwt` (RFC 9068 §2.1) so nothing else we sign, and no
 refresh token (opaque, never a JWT), can pass as an access token.
 
-A token that verified once is remembered, by its digest, until it expires, so the check
+A token that verified once is remembered until it expires, so the check
 on every later request is a dictionary lookup and a clock comparison rather than a
 signature check and two JSON decodings (the costliest step of the gate's own code per
 `tools/call`, by the benchmark's profile: docs/performance.md).
@@ -24,7 +24,6 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from mcp_gate.crypto.digest import token_digest
 from mcp_gate.oauth.models import Grant, GrantKind
 
 _ALGORITHM = "HS256"
@@ -56,7 +55,9 @@ class AccessTokens:
         self._key = OctKey.import_key(secret)
         self._issuer = issuer
         self._clock = clock
-        # token digest → its claims; only tokens that verified are kept.
+        # token → its claims; only tokens that verified are kept. Keyed by the token itself,
+        # not a digest (a SHA-256 per request was the costliest step left here): a reader
+        # of this process's memory would find the signing key beside them anyway.
         self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, grant: Grant, ttl_seconds: int) -> str:
@@ -81,7 +82,7 @@ class AccessTokens:
 
     def parse(self, token: str) -> AccessClaims | None:
         """The claims of a valid, unexpired access token of ours; None for anything else."""
-        key = token_digest(token)
+        key = token
         claims = self._verified.get(key)
         if claims is None:
             claims = self._verify(token)
