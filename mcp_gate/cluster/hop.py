@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import json
 import secrets
@@ -59,6 +60,12 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# policy: a replica sees few distinct callers at a time, and each request of a relayed
+# session carries the same one: its encoding and decoding are remembered (both are pure).
+_CALLERS_KEPT = 1024
+
+
+@functools.lru_cache(maxsize=_CALLERS_KEPT)
 def encode_caller(caller: Caller) -> str:
     """The caller as the hop carries it: the principal's fields, plus the token's scopes
     and the client address, which the owner's access policy judges as the edge would."""
@@ -68,6 +75,7 @@ def encode_caller(caller: Caller) -> str:
     return _b64(json.dumps(fields, separators=(",", ":")).encode())
 
 
+@functools.lru_cache(maxsize=_CALLERS_KEPT)
 def decode_caller(text: str) -> Caller:
     raw = json.loads(_unb64(text))
     if not isinstance(raw, dict):

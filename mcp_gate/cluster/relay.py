@@ -29,6 +29,7 @@ from mcp_gate.cluster.hop import HOP_HEADER, HOP_PRINCIPAL_HEADER, HopKey
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Client, Response, Timeouts, UpstreamConnectError
 from mcp_gate.policy.engine import Caller
+from mcp_gate.proxy.headers import is_event_stream
 
 log = structlog.get_logger()
 
@@ -43,6 +44,9 @@ _HOP_BY_HOP = frozenset(
 _NOT_RELAYED = frozenset(
     {"authorization", "cookie", HOP_HEADER.lower(), HOP_PRINCIPAL_HEADER.lower()}
 )
+# policy: an answer of known length up to this crosses whole (MCP JSON replies); a longer
+# one, or an event stream, is streamed chunk by chunk as the owner writes it.
+WHOLE_ANSWER_BYTES = 1 << 20
 # policy: the owner answers from memory or starts its own timeout-bound backend call; a
 # hop that cannot connect within this is an owner that is gone.
 HOP_CONNECT_SECONDS = 2.0
@@ -86,12 +90,25 @@ class Relay:
 
 async def _stream_back(request: web.Request, answer: Response) -> web.StreamResponse:
     async with answer:
-        response = web.StreamResponse(status=answer.status, reason=answer.reason)
-        for name, value in answer.headers.items():
-            if name.lower() not in _HOP_BY_HOP:
-                response.headers.add(name, value)
-        if answer.content_length is not None:
-            response.content_length = answer.content_length
+        headers = CIMultiDict(
+            (name, value)
+            for name, value in answer.headers.items()
+            if name.lower() not in _HOP_BY_HOP
+        )
+        length = answer.content_length
+        if (
+            length is not None
+            and length <= WHOLE_ANSWER_BYTES
+            and not is_event_stream(answer.headers.get("Content-Type"))
+        ):
+            # One write to the client instead of head, body and end apart.
+            body = await answer.read(max_bytes=length, timeout_seconds=None)
+            return web.Response(
+                status=answer.status, reason=answer.reason, body=body, headers=headers
+            )
+        response = web.StreamResponse(status=answer.status, reason=answer.reason, headers=headers)
+        if length is not None:
+            response.content_length = length
         await response.prepare(request)
         try:
             async for chunk in answer:

@@ -67,14 +67,21 @@ async def _stream_messages(
     response.content_type = "text/event-stream"
     add_event_stream_headers(response.headers)
     await response.prepare(request)
+    messages = contextlib.aclosing(stream.messages(KEEPALIVE_SECONDS))
     with contextlib.suppress(ConnectionResetError):
         if first_event is not None:
             await response.write(first_event)
-        async for message in stream.messages(KEEPALIVE_SECONDS):
-            if message is None:
-                await response.write(KEEPALIVE)
-            else:
-                await response.write(encode_event(dumps(message), event="message"))
+        async with messages as each:
+            async for message in each:
+                if message is None:
+                    await response.write(KEEPALIVE)
+                    continue
+                event = encode_event(dumps(message), event="message")
+                if stream.ends_after_this:
+                    # The last event and the end of the response in one write, not two.
+                    await response.write_eof(event)
+                    break
+                await response.write(event)
     return response
 
 

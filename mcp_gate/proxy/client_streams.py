@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from mcp_gate.jsonrpc import Message, RequestId
@@ -30,10 +30,11 @@ class ClientStream:
     queue: asyncio.Queue[Message | None] = field(
         default_factory=lambda: asyncio.Queue(STREAM_QUEUE_MESSAGES)
     )
+    ended: bool = False
 
     async def messages(
         self, keepalive_seconds: float | None = None
-    ) -> AsyncIterator[Message | None]:
+    ) -> AsyncGenerator[Message | None, None]:
         """Every message routed here until the stream or its session ends; with a
         keep-alive interval, None after each quiet interval (time to send a comment)."""
         while True:
@@ -48,5 +49,12 @@ class ClientStream:
             yield message
 
     def end(self) -> None:
+        self.ended = True
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
+
+    @property
+    def ends_after_this(self) -> bool:
+        """The message just taken is the stream's last: only the end is queued behind it
+        (a POST's answer routed, and the stream ended in the same step)."""
+        return self.ended and self.queue.qsize() == 1
