@@ -10,7 +10,7 @@ since it would point the client at the upstream's authorization server.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -70,15 +70,23 @@ class _NameRule:
 
     def __init__(self, test: Callable[[str], bool]) -> None:
         self._test = test
-        self._known: dict[str, bool] = {}
+        self.known: dict[str, bool] = {}
 
-    def __call__(self, name: str) -> bool:
-        known = self._known.get(name)
-        if known is None:
-            known = self._test(name)
-            if len(self._known) < self._ENTRIES:
-                self._known[name] = known
-        return known
+    def learn(self, name: str) -> bool:
+        """The test's answer for a name not in `known` (callers look there first)."""
+        answer = self._test(name)
+        if len(self.known) < self._ENTRIES:
+            self.known[name] = answer
+        return answer
+
+    def passing(self, items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        known = self.known
+        passed = []
+        for name, value in items:
+            answer = known.get(name)
+            if answer or (answer is None and self.learn(name)):
+                passed.append((name, value))
+        return passed
 
 
 _goes_upstream = _NameRule(_forwarded_request_header)
@@ -90,15 +98,13 @@ def build_upstream_headers(
 ) -> list[tuple[str, str]]:
     """Headers for the upstream request: allowed client headers, then configured ones (a
     configured header replaces the client's of the same name)."""
-    replaced = {name.lower() for name in configured} if configured else ()
-    headers = [
-        (name, value)
-        for name, value in incoming.items()
-        if _goes_upstream(name) and (not replaced or name.lower() not in replaced)
-    ]
-    headers.extend(
-        (name, value) for name, value in configured.items() if name.lower() != "accept-encoding"
-    )
+    headers = _goes_upstream.passing(incoming.items())
+    if configured:
+        replaced = {name.lower() for name in configured}
+        headers = [(name, value) for name, value in headers if name.lower() not in replaced]
+        headers.extend(
+            (name, value) for name, value in configured.items() if name.lower() != "accept-encoding"
+        )
     # No compression upstream, so SSE is never gzip-buffered.
     headers.append(("Accept-Encoding", "identity"))
     return headers
@@ -106,9 +112,7 @@ def build_upstream_headers(
 
 def build_downstream_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
     """Headers for the client's response, from the upstream's response headers."""
-    headers: CIMultiDict[str] = CIMultiDict(
-        (name, value) for name, value in upstream.items() if _comes_back(name)
-    )
+    headers: CIMultiDict[str] = CIMultiDict(_comes_back.passing(upstream.items()))
     if is_event_stream(headers.get("Content-Type")):
         add_event_stream_headers(headers)
     return headers

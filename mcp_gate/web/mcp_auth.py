@@ -56,7 +56,8 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
         return await handler(request)
     name = request.match_info["server"]
-    fronts = request.app[FRONTS].get(name)
+    app = request.app
+    fronts = app[FRONTS].get(name)
     if fronts is None:
         return jsonrpc_error(404, INVALID_REQUEST, f"Unknown server {name!r}")
     request[SERVER_NAME] = name
@@ -69,7 +70,7 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
         caller = hop_caller
     else:
         try:
-            principal, scopes = await request.app[AUTHENTICATOR].authenticate(
+            principal, scopes = await app[AUTHENTICATOR].authenticate(
                 request, fronts.backend.config
             )
         except Unauthorized as exc:

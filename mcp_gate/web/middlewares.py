@@ -56,7 +56,8 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
     # connection's: nothing bound for an earlier request is left to clear.
     structlog.contextvars.bind_contextvars(request_id=request_id)
     task = asyncio.current_task()
-    in_flight = request.app[IN_FLIGHT]
+    app = request.app
+    in_flight = app[IN_FLIGHT]
     if task is not None:
         in_flight.add(task)
     status = 500
@@ -77,7 +78,7 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        request.app[METRICS].observe_request(route, request.method, status, elapsed)
+        app[METRICS].observe_request(route, request.method, status, elapsed)
         principal = request.get(PRINCIPAL)
         info_line(
             "request_finished",
