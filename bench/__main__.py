@@ -6,7 +6,9 @@ Writes `bench/results/latest.json` (every figure, every run) and `bench/results/
 run (its figures are not worth quoting, and it leaves `RESULTS.md` alone).
 `--profile SECONDS`: instead of the benchmark, sample the gate with py-spy for that long
 under the concurrent load and write its top entries to `bench/results/profile.txt` (and
-the samples to `profile.collapsed`).
+the samples to `profile.collapsed`). `--instructions`: instructions per `tools/call` of the
+gate and of a bare forwarder, counted under valgrind (instructions.py): the figure that
+does not move with the machine's load, for comparing two trees.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only scenario 7 (relay and workers); prints its figures as JSON",
     )
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instructions per call of the gate and of a bare forwarder, counted by callgrind",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR, metavar="DIR", help="default: bench/results"
     )
     args = parser.parse_args(argv)
@@ -57,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             from bench.profile import profile_gate
 
             print(profile_gate(args.profile, log_dir, results_dir / "profile.txt"))
+            shutil.rmtree(log_dir, ignore_errors=True)
+            return 0
+        if args.instructions:
+            from bench.instructions import count_instructions
+
+            counts = count_instructions(log_dir, results_dir)
+            (results_dir / "instructions.json").write_text(json.dumps(counts, indent=2))
+            print(json.dumps(counts, indent=2))
             shutil.rmtree(log_dir, ignore_errors=True)
             return 0
         if args.scale_out:

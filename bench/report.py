@@ -38,17 +38,17 @@ def _open_rows(label: str, comparison: dict[str, Any]) -> list[str]:
     return _latency_rows(label, comparison, tail="slowest")
 
 
-def _cpu(figures: dict[str, Any], process: str) -> str:
+def _cpu(figures: dict[str, Any], process: str, shown: str | None = None) -> str:
     value = figures.get(f"cpu_us_per_call_{process}")
-    return "" if value is None else f"<br>{process} CPU {value:.0f} µs/call"
+    return "" if value is None else f"<br>{shown or process} CPU {value:.0f} µs/call"
 
 
-def _throughput_rows(label: str, comparison: dict[str, Any]) -> list[str]:
+def _throughput_rows(label: str, comparison: dict[str, Any], middle: str = "gate") -> list[str]:
     direct, gate = comparison["direct"], comparison["gate"]
     ratio = comparison["throughput_ratio"]
     return [
         f"| {label} | throughput | {direct['throughput_rps']:,.0f} /s{_cpu(direct, 'backend')} "
-        f"| {gate['throughput_rps']:,.0f} /s{_cpu(gate, 'gate')} | {ratio:.0%} of direct |"
+        f"| {gate['throughput_rps']:,.0f} /s{_cpu(gate, 'gate', middle)} | {ratio:.0%} of direct |"
     ]
 
 
@@ -92,6 +92,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": most >= IDLE_STREAMS_TARGET,
         },
         *relay,
+    ]
+
+
+def _floor_rows(floor: dict[str, Any] | None, clients: int) -> list[str]:
+    """Scenario 1's floor: a bare forwarder (bench/floor.py) where the gate stands."""
+    if floor is None:
+        return []
+    label = "1. a bare forwarder on the gate's server and client (no auth, log or policy)"
+    return [
+        *_latency_rows(f"{label}, 1 client", floor["one_client"])[:1],
+        *_throughput_rows(f"{label}, {clients} clients", floor["concurrent"], "forwarder"),
     ]
 
 
@@ -169,6 +180,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|",
         *_latency_rows("1. streamable HTTP `tools/call`, 1 client", streamable["one_client"]),
         *_throughput_rows(f"1. the same, {clients} clients", streamable["concurrent"]),
+        *_floor_rows(s.get("floor"), clients),
         *_latency_rows("2. legacy SSE round trip, 1 client", s["legacy_sse"]["one_client"]),
         *_latency_rows("3. stdio `tools/call`, 1 client", stdio["call"]),
         *_open_rows("3. stdio session open to first `tools/list`", stdio["open"]),

@@ -46,6 +46,7 @@ from bench.stack import (
     TIME_SERVER,
     Gate,
     Stack,
+    running_floor,
     running_gate,
     running_stack,
 )
@@ -76,10 +77,19 @@ def _machine(fd_limit: int) -> dict[str, Any]:
 def _storage_and_streamable(
     stack: Stack, gate: Gate, redis_gate: Gate, settings: Settings, use_wrk: bool, say: Progress
 ) -> dict[str, Any]:
-    say("scenarios 1 and 5: streamable HTTP tools/call, direct / memory gate / Redis gate")
+    say("scenarios 1 and 5: streamable HTTP tools/call, direct / floor / memory and Redis gates")
+    with running_floor(stack) as floor:
+        return _streamable_targets(stack, floor, gate, redis_gate, settings, use_wrk)
+
+
+def _streamable_targets(
+    stack: Stack, floor: Gate, gate: Gate, redis_gate: Gate, settings: Settings, use_wrk: bool
+) -> dict[str, Any]:
     backend = {"backend": stack.backend_pid}
     targets = [
         Target("direct", f"{stack.backend_url}/mcp", None, backend),
+        # The bare forwarder's CPU is reported under "gate": it stands where a gate would.
+        Target("floor", f"{floor.base_url}/mcp", None, {"gate": floor.pid} | backend),
         *(
             Target(
                 name,
@@ -96,6 +106,10 @@ def _storage_and_streamable(
         "streamable_http": {
             "one_client": compare(direct["one_client"], figures["memory"]["one_client"]),
             "concurrent": compare(direct["concurrent"], figures["memory"]["concurrent"]),
+        },
+        "floor": {
+            "one_client": compare(direct["one_client"], figures["floor"]["one_client"]),
+            "concurrent": compare(direct["concurrent"], figures["floor"]["concurrent"]),
         },
         "storage": {
             storage: {

@@ -170,8 +170,11 @@ def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> di
 
 
 @contextmanager
-def running_gate(stack: Stack, name: str, storage: Storage = "memory") -> Iterator[Gate]:
-    """`mcp-gate serve` on a generated config, registered as a client at the provider."""
+def running_gate(
+    stack: Stack, name: str, storage: Storage = "memory", prefix: tuple[str, ...] = ()
+) -> Iterator[Gate]:
+    """`mcp-gate serve` on a generated config, registered as a client at the provider;
+    `prefix` runs it under another program (valgrind: instructions.py)."""
     port = free_port()
     client_id, client_secret = f"bench-{name}-{port}", secrets.token_urlsafe(24)
     callback = f"http://127.0.0.1:{port}/oauth/callback"
@@ -194,10 +197,23 @@ def running_gate(stack: Stack, name: str, storage: Storage = "memory") -> Iterat
         "json",
     ]
     with run_server(
-        f"gate-{name}", argv, port=port, path="", log_dir=stack.log_dir, env=env
+        f"gate-{name}", [*prefix, *argv], port=port, path="", log_dir=stack.log_dir, env=env
     ) as process:
         # (The console script's shebang puts the interpreter in front of argv.)
         yield Gate(name, process, pid_of(argv))
+
+
+@contextmanager
+def running_floor(stack: Stack, prefix: tuple[str, ...] = ()) -> Iterator[Gate]:
+    """The bare forwarder (floor.py) in front of the stack's backend."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.floor", "--port", str(port)]
+    argv += ["--backend", f"{stack.backend_url}/mcp"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with run_server(
+        "floor", [*prefix, *argv], port=port, path="", log_dir=stack.log_dir, env=env
+    ) as process:
+        yield Gate("floor", process, pid_of(argv))
 
 
 def pid_of(argv: list[str]) -> int:

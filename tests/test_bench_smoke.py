@@ -21,6 +21,8 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
     return {
         "streamable one client": scenarios["streamable_http"]["one_client"],
         "streamable concurrent": scenarios["streamable_http"]["concurrent"],
+        "bare forwarder one client": scenarios["floor"]["one_client"],
+        "bare forwarder concurrent": scenarios["floor"]["concurrent"],
         "legacy sse": scenarios["legacy_sse"]["one_client"],
         "stdio call": scenarios["stdio"]["call"],
         "stdio open": scenarios["stdio"]["open"],
@@ -70,3 +72,21 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
     table = (tmp_path / "latest.md").read_text()
     assert "Performance targets:" in table
     assert table in done.stdout
+
+
+def test_instruction_counts_come_for_the_gate_and_the_bare_forwarder(tmp_path):
+    """`python -m bench --instructions` runs both under callgrind and counts every call
+    (no figure asserted beyond there being one: counts are for comparing trees)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--instructions", "--output", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    counts = json.loads((tmp_path / "instructions.json").read_text())
+    assert counts["calls"] > 0
+    assert counts["gate_instructions_per_call"] > 0
+    assert counts["forwarder_instructions_per_call"] > 0
