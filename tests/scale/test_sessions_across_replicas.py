@@ -100,6 +100,11 @@ async def test_a_remote_streamable_session_works_through_every_replica(
         _assert_spread(cluster, "/remote/mcp")
 
 
+def _events(log_path: Path) -> list[str]:
+    lines = log_path.read_text().splitlines()
+    return [json.loads(line).get("event", "") for line in lines if line.startswith("{")]
+
+
 def _request_id_prefixes(log_path: Path, path: str) -> set[str]:
     """Which processes answered `path`: request ids begin with 6 hex digits per process."""
     prefixes = set()
@@ -120,6 +125,10 @@ async def test_two_workers_on_one_addr_serve_every_session_through_either(
     with gate_cluster(servers, redis_server, tmp_path, count=1, workers=2) as cluster:
         supervisor = cluster.gates[0].pid
         await wait_until(lambda: len(gate_workers(supervisor)) == 2, "two workers")
+        # Each worker logs `gate_started` once it listens; before that the kernel hands
+        # every connection to the other one.
+        log_path = cluster.gates[0].log_path
+        await wait_until(lambda: _events(log_path).count("gate_started") == 2, "both listening")
         for mode in ("auto", "legacy"):
             async with sdk_client(f"{cluster.url}/py/mcp", ALICE, mode) as client:
                 result = await conformance_walk(client, PY_SERVER)
