@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from mcp_gate.jsonrpc import Message, RequestId
+from mcp_gate.proxy.message_queue import MessageQueue
 
 # policy: a stream whose client reads too slowly holds at most this many messages.
 STREAM_QUEUE_MESSAGES = 1024
@@ -27,8 +28,8 @@ class ClientStream:
     progress_tokens: set[object] = field(default_factory=set)
     # A JSON reply can carry only responses; other messages must find another stream.
     takes_other_messages: bool = True
-    queue: asyncio.Queue[Message | None] = field(
-        default_factory=lambda: asyncio.Queue(STREAM_QUEUE_MESSAGES)
+    queue: MessageQueue[Message | None] = field(
+        default_factory=lambda: MessageQueue(STREAM_QUEUE_MESSAGES)
     )
 
     async def messages(

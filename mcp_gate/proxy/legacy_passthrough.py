@@ -43,6 +43,7 @@ from mcp_gate.proxy.bridged_fronts import BridgedLegacy
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.filtered_sse import filtered_events
 from mcp_gate.proxy.headers import build_upstream_headers
+from mcp_gate.proxy.message_queue import MessageQueue
 from mcp_gate.proxy.origins import resolve_endpoint
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import EventTooLargeError, SseParser, encode_event
@@ -59,8 +60,8 @@ FILTERED_STREAM_EVENTS = 256
 class FilteredStream:
     """A legacy stream of a filtered server, relayed by this process."""
 
-    outgoing: asyncio.Queue[bytes | None] = field(
-        default_factory=lambda: asyncio.Queue(FILTERED_STREAM_EVENTS)
+    outgoing: MessageQueue[bytes | None] = field(
+        default_factory=lambda: MessageQueue(FILTERED_STREAM_EVENTS)
     )
 
 

@@ -92,7 +92,8 @@ class McpSession:
         self._standalone: ClientStream | None = None
         # Requests whose responses go to the standalone stream (the legacy front).
         self._standalone_ids: set[RequestId] = set()
-        self._backlog: deque[Message] = deque(maxlen=BACKLOG_MESSAGES)
+        # Made on first use: most sessions never need one, and an empty deque is ~600 B.
+        self._backlog: deque[Message] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._on_backend_gone: Callable[[McpSession], None] | None = None
         self.closed = asyncio.Event()
@@ -118,8 +119,9 @@ class McpSession:
     def open_standalone_stream(self) -> ClientStream:
         stream = ClientStream()
         self._standalone = stream
-        while self._backlog:
-            stream.queue.put_nowait(self._backlog.popleft())
+        backlog, self._backlog = self._backlog, None
+        while backlog:
+            stream.queue.put_nowait(backlog.popleft())
         return stream
 
     def close_stream(self, stream: ClientStream) -> None:
@@ -231,6 +233,8 @@ class McpSession:
             (s for s in reversed(self._request_streams) if s.takes_other_messages), None
         )
         if target is None:
+            if self._backlog is None:
+                self._backlog = deque(maxlen=BACKLOG_MESSAGES)
             self._backlog.append(message)
         else:
             await target.queue.put(message)
