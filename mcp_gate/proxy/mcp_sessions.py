@@ -58,6 +58,36 @@ ReplyMode = Literal["stream", "json", "standalone"]
 BACKLOG_MESSAGES = 256
 
 
+class Latch:
+    """Set once, never cleared: the part of `asyncio.Event` a session's `closed` needs.
+
+    An `asyncio.Event` allocates a deque of waiters up front (~600 B, on every idle
+    session); this makes its future only when something waits.
+    """
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        if self._waiter is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+        # Shielded: one waiter that is cancelled must not cancel the others' future.
+        await asyncio.shield(self._waiter)
+
+
 class McpSession:
     """One bridged MCP session: owner, channel to the backend, and the client streams."""
 
@@ -96,7 +126,7 @@ class McpSession:
         self._backlog: deque[Message] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._on_backend_gone: Callable[[McpSession], None] | None = None
-        self.closed = asyncio.Event()
+        self.closed = Latch()
 
     def start(self, on_backend_gone: Callable[[McpSession], None] | None = None) -> None:
         """Start routing backend messages; `on_backend_gone` hears of a backend that ended
