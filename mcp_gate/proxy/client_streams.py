@@ -2,8 +2,9 @@
 carries (a POST's SSE or JSON reply, the standalone GET stream, a legacy SSE stream).
 
 `McpSession` (mcp_sessions.py) decides which messages go to which stream; the fronts
-(bridge.py) drain a stream into a response. A stream knows the requests it still waits
-answers for and the progress tokens it carries; it knows nothing of HTTP or backends.
+(bridge.py) drain a stream into a response. A POST's stream (`RequestStream`) knows the
+requests it still waits answers for and the progress tokens it carries; no stream knows
+anything of HTTP or backends.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ STREAM_QUEUE_MESSAGES = 1024
 
 @dataclass(eq=False)
 class ClientStream:
-    """One client-facing stream of backend messages."""
+    """One client-facing stream of backend messages (a standalone one as it is)."""
 
-    pending_ids: set[RequestId] = field(default_factory=set)
-    progress_tokens: set[object] = field(default_factory=set)
-    # A JSON reply can carry only responses; other messages must find another stream.
-    takes_other_messages: bool = True
     queue: MessageQueue[Message | None] = field(
         default_factory=lambda: MessageQueue(STREAM_QUEUE_MESSAGES)
     )
@@ -51,3 +48,17 @@ class ClientStream:
     def end(self) -> None:
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
+
+
+@dataclass(eq=False)
+class RequestStream(ClientStream):
+    """The stream of a POST's reply: it waits for the answers to that POST's requests.
+
+    (A standalone stream waits for none, so it carries no id sets: an empty set is 216 B,
+    and a legacy SSE stream is a standalone one held open for hours.)
+    """
+
+    pending_ids: set[RequestId] = field(default_factory=set)
+    progress_tokens: set[object] = field(default_factory=set)
+    # A JSON reply can carry only responses; other messages must find another stream.
+    takes_other_messages: bool = True

@@ -46,7 +46,7 @@ from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
-from mcp_gate.proxy.client_streams import ClientStream
+from mcp_gate.proxy.client_streams import ClientStream, RequestStream
 from mcp_gate.proxy.session_quota import SessionQuota
 from mcp_gate.proxy.tool_filter import check_call, filter_response
 
@@ -118,7 +118,7 @@ class McpSession:
         self.last_active = clock()
         # Wall-clock time it opened: compared with revocation marks (oauth/revocations.py).
         self.opened_at = time.time()
-        self._request_streams: list[ClientStream] = []
+        self._request_streams: list[RequestStream] = []
         self._standalone: ClientStream | None = None
         # Requests whose responses go to the standalone stream (the legacy front).
         self._standalone_ids: set[RequestId] = set()
@@ -170,10 +170,10 @@ class McpSession:
         returned when one was made.
         """
         self.touch()
-        stream: ClientStream | None = None
+        stream: RequestStream | None = None
         requests = [m for m in messages if is_request(m)]
         if requests and reply != "standalone":
-            stream = ClientStream(
+            stream = RequestStream(
                 pending_ids={m["id"] for m in requests},
                 progress_tokens=(
                     {t for m in requests if (t := progress_token_of(m)) is not None}
@@ -269,7 +269,7 @@ class McpSession:
         else:
             await target.queue.put(message)
 
-    def _fail(self, stream: ClientStream) -> None:
+    def _fail(self, stream: RequestStream) -> None:
         for request_id in stream.pending_ids:
             with contextlib.suppress(asyncio.QueueFull):
                 stream.queue.put_nowait(closed_error(request_id))
