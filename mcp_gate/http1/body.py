@@ -44,7 +44,8 @@ class BodyStream:
         self._flow = flow
         self._high_water = high_water_bytes
         self._low_water = high_water_bytes // 4
-        self._chunks: deque[bytes] = deque()
+        # Made while chunks wait unread: an idle stream holds none (an empty deque is ~600 B).
+        self._chunks: deque[bytes] | None = None
         self._buffered = 0
         self._paused = False
         self._done = False
@@ -56,6 +57,8 @@ class BodyStream:
     def feed(self, chunk: bytes) -> None:
         if self._done or self._error is not None:
             return
+        if self._chunks is None:
+            self._chunks = deque()
         self._chunks.append(chunk)
         self._buffered += len(chunk)
         if self._buffered > self._high_water and not self._paused and self._flow is not None:
@@ -93,8 +96,8 @@ class BodyStream:
 
     def take_all(self) -> list[bytes]:
         """Every buffered chunk (the whole body once `is_complete`)."""
-        chunks = list(self._chunks)
-        self._chunks.clear()
+        chunks = list(self._chunks or ())
+        self._chunks = None
         self._buffered = 0
         return chunks
 
@@ -103,6 +106,8 @@ class BodyStream:
         while True:
             if self._chunks:
                 chunk = self._chunks.popleft()
+                if not self._chunks:
+                    self._chunks = None
                 self._buffered -= len(chunk)
                 if self._paused and self._buffered <= self._low_water:
                     self._paused = False

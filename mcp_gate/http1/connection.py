@@ -48,6 +48,27 @@ class _UnexpectedResponseError(Exception):
 
 
 class Connection(asyncio.Protocol):
+    # One per upstream socket, held for a stream's whole life: no per-instance dict.
+    __slots__ = (
+        "_drain",
+        "_draining",
+        "_exchange",
+        "_finished",
+        "_high_water",
+        "_loop",
+        "_on_closed",
+        "_on_idle",
+        "_parser",
+        "_reading_paused",
+        "_transport",
+        "_unfit",
+        "_write_paused",
+        "closed",
+        "exchanges",
+        "idle_deadline",
+        "keep_alive_hint_seconds",
+    )
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -137,6 +158,7 @@ class Connection(asyncio.Protocol):
         finally:
             if exchange.timer is not None:
                 exchange.timer.cancel()
+                exchange.timer = None  # a cancelled handle is still an object (and a context)
 
     async def _write(
         self, transport: asyncio.Transport, exchange: Exchange, head: bytes, body: bytes | None

@@ -100,13 +100,18 @@ class Exchange:
         )
         self.body = body
         self.close_delimited = is_close_delimited(status, headers, self.head_request)
-        return ResponseHead(
+        head = ResponseHead(
             status=status,
             reason=self.reason.decode("utf-8", "surrogateescape"),
             version=version,
             headers=CIMultiDictProxy(headers),
             body=body,
         )
+        # The raw fields are decoded: the exchange lives as long as the body (hours, for
+        # an SSE stream), so it should not keep a second copy of the head.
+        self.raw_headers = []
+        self.reason = b""
+        return head
 
 
 def is_close_delimited(status: int, headers: CIMultiDict[str], head_request: bool) -> bool:

@@ -35,6 +35,7 @@ from mcp_gate.jsonrpc import (
     is_request,
     parse_messages,
 )
+from mcp_gate.proxy.message_queue import MessageQueue
 from mcp_gate.proxy.sse import EventTooLargeError, SseEvent, SseParser
 
 log = structlog.get_logger()
@@ -71,7 +72,7 @@ class QueueChannelBase:
     def __init__(self, server: str, timeout_seconds: float) -> None:
         self.server = server
         self.timeout_seconds = timeout_seconds
-        self._inbox: asyncio.Queue[Message | None] = asyncio.Queue(CHANNEL_QUEUE_MESSAGES)
+        self._inbox: MessageQueue[Message | None] = MessageQueue(CHANNEL_QUEUE_MESSAGES)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.session_label = "-"

@@ -2,8 +2,9 @@
 carries (a POST's SSE or JSON reply, the standalone GET stream, a legacy SSE stream).
 
 `McpSession` (mcp_sessions.py) decides which messages go to which stream; the fronts
-(bridge.py) drain a stream into a response. A stream knows the requests it still waits
-answers for and the progress tokens it carries; it knows nothing of HTTP or backends.
+(bridge.py) drain a stream into a response. A POST's stream (`RequestStream`) knows the
+requests it still waits answers for and the progress tokens it carries; no stream knows
+anything of HTTP or backends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from mcp_gate.jsonrpc import Message, RequestId
+from mcp_gate.proxy.message_queue import MessageQueue
 
 # policy: a stream whose client reads too slowly holds at most this many messages.
 STREAM_QUEUE_MESSAGES = 1024
@@ -21,14 +23,10 @@ STREAM_QUEUE_MESSAGES = 1024
 
 @dataclass(eq=False)
 class ClientStream:
-    """One client-facing stream of backend messages."""
+    """One client-facing stream of backend messages (a standalone one as it is)."""
 
-    pending_ids: set[RequestId] = field(default_factory=set)
-    progress_tokens: set[object] = field(default_factory=set)
-    # A JSON reply can carry only responses; other messages must find another stream.
-    takes_other_messages: bool = True
-    queue: asyncio.Queue[Message | None] = field(
-        default_factory=lambda: asyncio.Queue(STREAM_QUEUE_MESSAGES)
+    queue: MessageQueue[Message | None] = field(
+        default_factory=lambda: MessageQueue(STREAM_QUEUE_MESSAGES)
     )
     ended: bool = False
 
@@ -58,3 +56,17 @@ class ClientStream:
         """The message just taken is the stream's last: only the end is queued behind it
         (a POST's answer routed, and the stream ended in the same step)."""
         return self.ended and self.queue.qsize() == 1
+
+
+@dataclass(eq=False)
+class RequestStream(ClientStream):
+    """The stream of a POST's reply: it waits for the answers to that POST's requests.
+
+    (A standalone stream waits for none, so it carries no id sets: an empty set is 216 B,
+    and a legacy SSE stream is a standalone one held open for hours.)
+    """
+
+    pending_ids: set[RequestId] = field(default_factory=set)
+    progress_tokens: set[object] = field(default_factory=set)
+    # A JSON reply can carry only responses; other messages must find another stream.
+    takes_other_messages: bool = True

@@ -43,6 +43,7 @@ from mcp_gate.proxy.bridged_fronts import BridgedLegacy
 from mcp_gate.proxy.call import McpCall
 from mcp_gate.proxy.filtered_sse import filtered_events
 from mcp_gate.proxy.headers import build_upstream_headers
+from mcp_gate.proxy.message_queue import MessageQueue
 from mcp_gate.proxy.origins import resolve_endpoint
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import EventTooLargeError, SseParser, encode_event
@@ -59,8 +60,8 @@ FILTERED_STREAM_EVENTS = 256
 class FilteredStream:
     """A legacy stream of a filtered server, relayed by this process."""
 
-    outgoing: asyncio.Queue[bytes | None] = field(
-        default_factory=lambda: asyncio.Queue(FILTERED_STREAM_EVENTS)
+    outgoing: MessageQueue[bytes | None] = field(
+        default_factory=lambda: MessageQueue(FILTERED_STREAM_EVENTS)
     )
 
 
@@ -89,10 +90,15 @@ class LegacyPassthrough:
             return await self._refusals.open_stream(call)
         token = call.credential.token
         upstream_url = self._backend.url(token)
-        headers = build_upstream_headers(
-            call.request.headers, self._backend.request_headers(call.principal, token)
+        # (The request headers are built in the call, not kept in a local: this frame lives
+        # as long as the stream.)
+        upstream = await self._upstream.send(
+            "GET",
+            upstream_url,
+            build_upstream_headers(
+                call.request.headers, self._backend.request_headers(call.principal, token)
+            ),
         )
-        upstream = await self._upstream.send("GET", upstream_url, headers)
         rewrite = self._rewrite(call, upstream_url, secrets.token_urlsafe(24))
         return await self._upstream.relay(call.request, upstream, rewrite)
 
@@ -101,6 +107,7 @@ class LegacyPassthrough:
 
         async def rewrite(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             parser = SseParser(self._upstream.max_body_bytes)
+            pending: bytes | None = None  # set once the endpoint event has gone out
             try:
                 async for chunk in chunks:
                     for event in parser.feed(chunk):
@@ -122,14 +129,22 @@ class LegacyPassthrough:
                             async for out in self._relay_filtered(key, access, parser, chunks):
                                 yield out
                             return
-                        # The endpoint event comes first; from here on, bytes pass untouched.
-                        if parser.pending:
-                            yield parser.pending
-                        async for rest in chunks:
-                            yield rest
-                        return
+                        pending = parser.pending
+                        break
+                    if pending is not None:
+                        break
             except EventTooLargeError as exc:
                 log.warning("backend_message_too_large", server=backend.name, limit=exc.limit_bytes)
+            if pending is None:
+                return  # the stream ended (or failed) before its endpoint event
+            # The endpoint event comes first; from here on, bytes pass untouched. The parser
+            # and the last event and chunk are let go: this generator lives as long as the
+            # stream does.
+            del parser, event, chunk
+            if pending:
+                yield pending
+            async for rest in chunks:
+                yield rest
 
         return rewrite
 

@@ -46,7 +46,7 @@ from mcp_gate.policy.engine import ToolAccess
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.channels import Channel, ChannelClosedError, closed_error
-from mcp_gate.proxy.client_streams import ClientStream
+from mcp_gate.proxy.client_streams import ClientStream, RequestStream
 from mcp_gate.proxy.session_quota import SessionQuota
 from mcp_gate.proxy.tool_filter import check_call, filter_response
 
@@ -56,6 +56,36 @@ ReplyMode = Literal["stream", "json", "standalone"]
 
 # policy: server-initiated messages kept for a client that has no stream open yet.
 BACKLOG_MESSAGES = 256
+
+
+class Latch:
+    """Set once, never cleared: the part of `asyncio.Event` a session's `closed` needs.
+
+    An `asyncio.Event` allocates a deque of waiters up front (~600 B, on every idle
+    session); this makes its future only when something waits.
+    """
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        if self._waiter is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+        # Shielded: one waiter that is cancelled must not cancel the others' future.
+        await asyncio.shield(self._waiter)
 
 
 class McpSession:
@@ -88,14 +118,15 @@ class McpSession:
         self.last_active = clock()
         # Wall-clock time it opened: compared with revocation marks (oauth/revocations.py).
         self.opened_at = time.time()
-        self._request_streams: list[ClientStream] = []
+        self._request_streams: list[RequestStream] = []
         self._standalone: ClientStream | None = None
         # Requests whose responses go to the standalone stream (the legacy front).
         self._standalone_ids: set[RequestId] = set()
-        self._backlog: deque[Message] = deque(maxlen=BACKLOG_MESSAGES)
+        # Made on first use: most sessions never need one, and an empty deque is ~600 B.
+        self._backlog: deque[Message] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._on_backend_gone: Callable[[McpSession], None] | None = None
-        self.closed = asyncio.Event()
+        self.closed = Latch()
 
     def start(self, on_backend_gone: Callable[[McpSession], None] | None = None) -> None:
         """Start routing backend messages; `on_backend_gone` hears of a backend that ended
@@ -118,8 +149,9 @@ class McpSession:
     def open_standalone_stream(self) -> ClientStream:
         stream = ClientStream()
         self._standalone = stream
-        while self._backlog:
-            stream.queue.put_nowait(self._backlog.popleft())
+        backlog, self._backlog = self._backlog, None
+        while backlog:
+            stream.queue.put_nowait(backlog.popleft())
         return stream
 
     def close_stream(self, stream: ClientStream) -> None:
@@ -138,10 +170,10 @@ class McpSession:
         returned when one was made.
         """
         self.touch()
-        stream: ClientStream | None = None
+        stream: RequestStream | None = None
         requests = [m for m in messages if is_request(m)]
         if requests and reply != "standalone":
-            stream = ClientStream(
+            stream = RequestStream(
                 pending_ids={m["id"] for m in requests},
                 progress_tokens=(
                     {t for m in requests if (t := progress_token_of(m)) is not None}
@@ -231,11 +263,13 @@ class McpSession:
             (s for s in reversed(self._request_streams) if s.takes_other_messages), None
         )
         if target is None:
+            if self._backlog is None:
+                self._backlog = deque(maxlen=BACKLOG_MESSAGES)
             self._backlog.append(message)
         else:
             await target.queue.put(message)
 
-    def _fail(self, stream: ClientStream) -> None:
+    def _fail(self, stream: RequestStream) -> None:
         for request_id in stream.pending_ids:
             with contextlib.suppress(asyncio.QueueFull):
                 stream.queue.put_nowait(closed_error(request_id))

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class SseEvent:
     event: str = "message"
     data: str = ""
@@ -38,6 +38,8 @@ class EventTooLargeError(ValueError):
 
 class _Finder:
     """The next occurrence of a byte sequence (one or two bytes), each byte searched once."""
+
+    __slots__ = ("hit", "needle", "searched")  # four per parser, one parser per stream
 
     def __init__(self, needle: bytes) -> None:
         self.needle = needle
@@ -64,6 +66,8 @@ class SseParser:
     that is exactly where `\\n\\n`, `\\r\\r` or `\\n\\r` first occurs (CRLF CRLF holds `\\n\\r`;
     CR CRLF holds `\\r\\r`); a final CR takes the LF after it, when one is there.
     """
+
+    __slots__ = ("_buffer", "_cr", "_cr_pairs", "_finders", "_lf_lf", "_max_event_bytes", "_start")
 
     def __init__(self, max_event_bytes: int | None = None) -> None:
         self._buffer = bytearray()

@@ -75,13 +75,16 @@ class Upstream:
                 raise BackendUnavailableError(
                     self.server, f"backend redirected (HTTP {upstream.status})"
                 )
-            headers = build_downstream_headers(upstream.headers)
             if not is_event_stream(upstream.headers.get("Content-Type")):
                 body = await upstream.read(
                     max_bytes=self.max_body_bytes, timeout_seconds=self.timeout_seconds
                 )
+                headers = build_downstream_headers(upstream.headers)
                 return web.Response(status=upstream.status, body=body, headers=headers)
-            response = web.StreamResponse(status=upstream.status, headers=headers)
+            # (Built in the call, not kept in a local: this frame lives as long as the stream.)
+            response = web.StreamResponse(
+                status=upstream.status, headers=build_downstream_headers(upstream.headers)
+            )
             await response.prepare(request)
             chunks: AsyncIterator[bytes] = aiter(upstream)
             if rewrite_chunks is not None:

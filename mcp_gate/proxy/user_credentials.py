@@ -16,7 +16,6 @@ Knows nothing of where tokens are stored: `UserCredentials` is given the lookup.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from mcp_gate.config.model import ServerConfig
 from mcp_gate.jsonrpc import Message, dumps, error_response, is_request
 from mcp_gate.principal import Principal
 from mcp_gate.proxy.channels import ChannelClosedError
+from mcp_gate.proxy.message_queue import MessageQueue
 from mcp_gate.usertokens.lookup import UserTokenLookup, needs_user_token
 from mcp_gate.usertokens.store import token_fingerprint
 
@@ -103,7 +103,7 @@ class RefusingChannel:
     def __init__(self, credential: UserCredential) -> None:
         self._problem = credential.problem or ""
         self._data = {"url": credential.page_url}
-        self._inbox: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._inbox: MessageQueue[Message | None] = MessageQueue()
         self.session_label = "-"
 
     async def send(self, message: Message) -> None:

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -52,15 +54,23 @@ def _allowed_request_headers(requested: str) -> str:
 
 
 @web.middleware
-async def cors_preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answers CORS preflights before routing; other requests pass."""
+def cors_preflight(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    """Answers CORS preflights before routing; other requests pass.
+
+    Not a coroutine: a request that passes is handed the next handler's awaitable itself,
+    so a stream held open for hours keeps no frame of this middleware.
+    """
     origin = request.headers.get("Origin")
     if (
         origin is None
         or request.method != "OPTIONS"
         or "Access-Control-Request-Method" not in request.headers
     ):
-        return await handler(request)
+        return handler(request)
+    return _preflight(request, origin)
+
+
+async def _preflight(request: web.Request, origin: str) -> web.StreamResponse:
     allow = _allowed_origin(request, origin)
     if allow is None:
         return web.Response(status=403, text="origin not allowed\n")

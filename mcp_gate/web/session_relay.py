@@ -17,14 +17,18 @@ Two middlewares, the one place that decides "mine or relay" (docs/deploy.md §Sc
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mcp_gate.appkeys import BINDINGS, CALLER, CLUSTER, HOP_CALLER, SERVER_NAME
 from mcp_gate.cluster.hop import HopRefusedError
-from mcp_gate.cluster.relay import OwnerGoneError
+from mcp_gate.cluster.node import ClusterNode
+from mcp_gate.cluster.relay import OwnerGoneError, Relay
 from mcp_gate.jsonrpc import INVALID_REQUEST
+from mcp_gate.policy.engine import Caller
 from mcp_gate.proxy.call import named_session
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.web.mcp_auth import MCP_ROUTE_PREFIX
@@ -38,32 +42,52 @@ def _local_port(request: web.Request) -> int | None:
     return sockname[1] if isinstance(sockname, tuple) else None
 
 
+async def _answer(response: web.StreamResponse) -> web.StreamResponse:
+    return response
+
+
+# Both middlewares are plain functions, not coroutines: a request that stays here is handed
+# the next handler's awaitable itself, so a stream held open for hours keeps no frame of
+# theirs.
+
+
 @web.middleware
-async def internal_hops(request: web.Request, handler: Handler) -> web.StreamResponse:
+def internal_hops(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
     node = request.app[CLUSTER]
     if node.hops is None or not node.is_internal(_local_port(request)):
-        return await handler(request)
+        return handler(request)
     route_name = request.match_info.route.name
     if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
-        return jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener")
+        return _answer(jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener"))
     try:
         caller = node.hops.verify(request.headers, request.method, request.path_qs)
     except HopRefusedError as exc:
         log.warning("hop_refused", reason=exc.reason, peer=request.remote)
-        return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: not a valid internal hop")
+        return _answer(jsonrpc_error(403, INVALID_REQUEST, "Forbidden: not a valid internal hop"))
     request[HOP_CALLER] = caller
-    return await handler(request)
+    return handler(request)
 
 
 @web.middleware
-async def session_relay(request: web.Request, handler: Handler) -> web.StreamResponse:
+def session_relay(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
     node = request.app[CLUSTER]
     caller = request.get(CALLER)
     if node.relay is None or caller is None or HOP_CALLER in request:
-        return await handler(request)
+        return handler(request)
     session_id = named_session(request)
     if not session_id:
-        return await handler(request)
+        return handler(request)
+    return _serve_or_relay(request, handler, node, node.relay, caller, session_id)
+
+
+async def _serve_or_relay(
+    request: web.Request,
+    handler: Handler,
+    node: ClusterNode,
+    relay: Relay,
+    caller: Caller,
+    session_id: str,
+) -> web.StreamResponse:
     bindings = request.app[BINDINGS]
     server = request[SERVER_NAME]
     binding = await bindings.lookup(server, session_id, caller.principal)
@@ -74,7 +98,7 @@ async def session_relay(request: web.Request, handler: Handler) -> web.StreamRes
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="lease")
         return session_not_found()
     try:
-        return await node.relay.forward(request, binding.replica, owner_url, caller)
+        return await relay.forward(request, binding.replica, owner_url, caller)
     except OwnerGoneError:
         node.replica.forget(binding.replica)
         log.info("session_owner_gone", server=server, mcp_session=session_id[:8], how="refused")
