@@ -40,10 +40,9 @@ def _comparisons(scenarios: dict) -> dict[str, dict]:
     }
 
 
-def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path):
-    """Issue 7 (policy): one run measures scenarios 1-7 side by side, writes JSON and Markdown."""
+def _run_bench(output: Path, flag: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+        [sys.executable, "-m", "bench", flag, "--output", str(output)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -51,6 +50,12 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path):
+    """Issue 7 (policy): one run measures scenarios 1-7 side by side, writes JSON and Markdown."""
+    done = _run_bench(tmp_path, "--quick")
     results = json.loads((tmp_path / "latest.json").read_text())
     assert results["quick"] is True
     assert results["machine"]["cpu_count"] >= 1
@@ -77,15 +82,7 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
 def test_instruction_counts_come_for_the_gate_and_the_bare_forwarder(tmp_path):
     """`python -m bench --instructions` runs both under callgrind and counts every call
     (no figure asserted beyond there being one: counts are for comparing trees)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--instructions", "--output", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=QUICK_RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
+    _run_bench(tmp_path, "--instructions")
     counts = json.loads((tmp_path / "instructions.json").read_text())
     assert counts["calls"] > 0
     assert counts["gate_instructions_per_call"] > 0
