@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import json as json_module
 import logging
 import sys
 import time
@@ -87,7 +86,7 @@ _log = structlog.get_logger()
 
 
 class _DirectLines:
-    """Info lines rendered straight to JSON, as the configured chain would render them.
+    """Where lines rendered straight to JSON go, as the configured chain would render them.
 
     The access log writes a line per request; structlog's processor chain (context merge,
     level, time stamp, JSON) cost more than a tenth of the gate's CPU on a `tools/call`
@@ -103,12 +102,6 @@ class _DirectLines:
     def in_effect(self) -> bool:
         return structlog.get_config()["processors"] is self.chain
 
-    def write(self, event: str, fields: dict[str, Any]) -> None:
-        fields["event"] = event
-        fields["level"] = "info"
-        fields["timestamp"] = _stamps.now()
-        self.batch.write(_render(fields))
-
 
 class _Stamps:
     """ISO 8601 UTC time stamps as structlog's `TimeStamper(fmt="iso", utc=True)` writes
@@ -119,45 +112,63 @@ class _Stamps:
         self._prefix = ""
 
     def now(self) -> str:
-        now = time.time()
-        second = int(now)
+        micros = time.time_ns() // 1000  # (integers: no float arithmetic per line)
+        second, fraction = divmod(micros, 1_000_000)
         if second != self._second:
             self._second = second
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
+        return f"{self._prefix}.{fraction:06d}Z"
 
 
 _stamps = _Stamps()
-# CPython's C encoder, made once (`json.dumps` builds one per call); `repr` for what JSON
-# cannot hold, as structlog's JSONRenderer does.
-_c_encoder = getattr(json_encoder, "c_make_encoder", None)
-_encode = (
-    _c_encoder(None, repr, json_encoder.encode_basestring_ascii, None, ": ", ", ",
-               False, False, True)
-    if _c_encoder is not None
-    else None
-)  # fmt: skip
-
-
-def _render(fields: dict[str, Any]) -> str:
-    if _encode is None:
-        return json_module.dumps(fields, default=repr) + "\n"
-    return "".join(_encode(fields, 0)) + "\n"
-
-
 _direct: _DirectLines | None = None
 
 
-def info_line(event: str, fields: dict[str, Any]) -> None:
-    """`log.info(event, **fields)`, for lines written often: `fields` must hold no secret
-    and every context value the line needs (context variables are not merged on the direct
-    path). Takes ownership of `fields`."""
+def access_line(
+    request_id: str,
+    method: str,
+    path: str,
+    status: int,
+    seconds: float,
+    server: str | None,
+    principal: str | None,
+) -> None:
+    """The access log's `request_finished` line. On the direct path it is one template
+    filled in: the line is written for every request, and even the C encoder's generic walk
+    over a dict, with a float's shortest repr, was a tenth of the gate's own work per call."""
     direct = _direct
     if direct is not None and direct.in_effect():
         if direct.enabled:
-            direct.write(event, fields)
+            # Hundredths of a millisecond as integers: the same number as round(ms, 2).
+            hundredths = round(seconds * 100_000)
+            direct.batch.write(
+                f'{{"request_id": "{request_id}", "method": {_quoted(method)}, '
+                f'"path": {_quoted(path)}, "status": {status:d}, '
+                f'"duration_ms": {hundredths // 100}.{hundredths % 100:02d}, '
+                f'"server": {_quoted_or_null(server)}, '
+                f'"principal": {_quoted_or_null(principal)}, '
+                f'"event": "request_finished", "level": "info", '
+                f'"timestamp": "{_stamps.now()}"}}\n'
+            )
         return
-    _log.info(event, **fields)
+    _log.info(
+        "request_finished",
+        request_id=request_id,
+        method=method,
+        path=path,
+        status=status,
+        duration_ms=round(seconds * 1000, 2),
+        server=server,
+        principal=principal,
+    )
+
+
+# A JSON string literal, ASCII only, as the encoder writes one (C).
+_quoted = json_encoder.encode_basestring_ascii
+
+
+def _quoted_or_null(text: str | None) -> str:
+    return "null" if text is None else _quoted(text)
 
 
 def drain_log_lines() -> None:

@@ -26,7 +26,8 @@ def _labels(pairs: Iterable[tuple[str, str]]) -> str:
 
 class Metrics:
     def __init__(self) -> None:
-        self.requests: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        # (The status stays an int until rendered: no str() per request.)
+        self.requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.backend_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._buckets = [0] * (len(DURATION_BUCKETS_SECONDS) + 1)
         self._duration_sum = 0.0
@@ -34,7 +35,7 @@ class Metrics:
         self.gauges: dict[str, Callable[[], float]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests[(route, method, str(status))] += 1
+        self.requests[(route, method, status)] += 1
         self._buckets[bisect_left(DURATION_BUCKETS_SECONDS, seconds)] += 1
         self._duration_sum += seconds
         self._duration_count += 1
@@ -48,7 +49,7 @@ class Metrics:
             "# TYPE mcp_gate_requests_total counter",
         ]
         for (route, method, status), count in sorted(self.requests.items()):
-            labels = _labels((("route", route), ("method", method), ("status", status)))
+            labels = _labels((("route", route), ("method", method), ("status", str(status))))
             lines.append(f"mcp_gate_requests_total{labels} {count}")
         lines += [
             "# HELP mcp_gate_request_duration_seconds Time to the end of each response.",

@@ -286,14 +286,30 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks
 
+    # (Each callback reads `_exchange` itself: they run for every header of every response.)
+
     def on_message_begin(self) -> None:
-        self._current().begin_message()
+        exchange = self._exchange
+        if exchange is None:
+            raise _UnexpectedResponseError
+        exchange.reason = b""
+        exchange.raw_headers = []
 
     def on_status(self, reason: bytes) -> None:
-        self._current().add_reason(reason)
+        exchange = self._exchange
+        if exchange is None:
+            raise _UnexpectedResponseError
+        exchange.reason += reason
+        exchange.count_head_bytes(len(reason))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._current().add_header(name, value)
+        exchange = self._exchange
+        if exchange is None:
+            raise _UnexpectedResponseError
+        exchange.raw_headers.append((name, value))
+        exchange.head_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        if exchange.head_bytes > MAX_HEAD_BYTES:
+            raise HeadTooLargeError
 
     def on_headers_complete(self) -> None:
         exchange = self._current()
@@ -316,9 +332,11 @@ class Connection(asyncio.Protocol):
             self._complete(exchange)
 
     def on_body(self, chunk: bytes) -> None:
-        body = self._current().body
-        if body is not None:
-            body.feed(chunk)
+        exchange = self._exchange
+        if exchange is None:
+            raise _UnexpectedResponseError
+        if exchange.body is not None:
+            exchange.body.feed(chunk)
 
     def on_message_complete(self) -> None:
         exchange = self._current()

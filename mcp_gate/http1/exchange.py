@@ -12,7 +12,7 @@ from the future the connection resolves; it never touches a socket.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -23,8 +23,7 @@ from mcp_gate.http1.body import BodyStream
 MAX_HEAD_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseHead:
+class ResponseHead(NamedTuple):  # (a tuple: made once per response, cheaply)
     status: int
     reason: str
     version: str  # "1.1" or "1.0"
@@ -73,45 +72,36 @@ class Exchange:
         waiter = self.waiter
         return waiter.done() and not waiter.cancelled() and waiter.exception() is None
 
-    def begin_message(self) -> None:
-        self.reason = b""
-        self.raw_headers = []
-
-    def add_reason(self, reason: bytes) -> None:
-        self.reason += reason
-        self.head_bytes += len(reason)
-        if self.head_bytes > MAX_HEAD_BYTES:
-            raise HeadTooLargeError
-
-    def add_header(self, name: bytes, value: bytes) -> None:
-        self.raw_headers.append((name, value))
-        self.head_bytes += len(name) + len(value) + 4  # ": " and CRLF
+    def count_head_bytes(self, size: int) -> None:
+        """Count bytes of the head (the connection appends the fields it parses)."""
+        self.head_bytes += size
         if self.head_bytes > MAX_HEAD_BYTES:
             raise HeadTooLargeError
 
     def complete_head(self, status: int, version: str, body: BodyStream) -> ResponseHead:
         """The head of the final response; its body stream is `body`."""
-        headers: CIMultiDict[str] = CIMultiDict(
-            # Decoded as the aiohttp client decodes them, so a relay writes the same bytes.
-            [
-                (name.decode("ascii", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-                for name, value in self.raw_headers
-            ]
-        )
+        headers: CIMultiDict[str] = CIMultiDict(_decoded(self.raw_headers))
         self.body = body
         self.close_delimited = is_close_delimited(status, headers, self.head_request)
-        head = ResponseHead(
-            status=status,
-            reason=self.reason.decode("utf-8", "surrogateescape"),
-            version=version,
-            headers=CIMultiDictProxy(headers),
-            body=body,
-        )
+        reason = self.reason.decode("utf-8", "surrogateescape")
+        head = ResponseHead(status, reason, version, CIMultiDictProxy(headers), body)
         # The raw fields are decoded: the exchange lives as long as the body (hours, for
         # an SSE stream), so it should not keep a second copy of the head.
         self.raw_headers = []
         self.reason = b""
         return head
+
+
+def _decoded(fields: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Header fields as the aiohttp client decodes them (UTF-8 with surrogateescape; names
+    are tokens, so ASCII), so a relay writes the same bytes. All in one decoding, split on
+    NUL: llhttp refuses a NUL in any name or value (RFC 9110 §5.5), so the split is exact,
+    and a UTF-8 sequence cut short by one decodes as it would alone."""
+    if not fields:
+        return []
+    texts = b"\x00".join([part for field in fields for part in field])
+    parts = texts.decode("utf-8", "surrogateescape").split("\x00")
+    return list(zip(parts[::2], parts[1::2], strict=True))
 
 
 def is_close_delimited(status: int, headers: CIMultiDict[str], head_request: bool) -> bool:

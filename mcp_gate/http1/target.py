@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 Scheme = Literal["http", "https"]
@@ -23,9 +23,9 @@ _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _PARSED_URLS_CACHED = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """One backend origin; connections are pooled per origin."""
+class Origin(NamedTuple):
+    """One backend origin; connections are pooled per origin (a tuple: hashed in C when a
+    request looks its pool up)."""
 
     scheme: Scheme
     host: str  # ASCII (IDNA) name or IP literal, IPv6 without brackets

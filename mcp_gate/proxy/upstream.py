@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from aiohttp import web
 
@@ -47,15 +48,14 @@ class Upstream:
         body: bytes | None = None,
     ) -> Response:
         """Send the request and wait for the response head, within the server's timeout."""
-        limit = self.timeout_seconds
         return await self.client.request(
-            method,
-            url,
-            headers=headers,
-            body=body,
-            timeouts=Timeouts(connect_seconds=limit, headers_seconds=limit),
-            server=self.server,
+            method, url, headers=headers, body=body, timeouts=self._timeouts, server=self.server
         )
+
+    @cached_property
+    def _timeouts(self) -> Timeouts:
+        limit = self.timeout_seconds
+        return Timeouts(connect_seconds=limit, headers_seconds=limit)
 
     async def relay(
         self,

@@ -29,7 +29,7 @@ from mcp_gate.errors import (
     UnreadableBodyError,
 )
 from mcp_gate.idp.errors import IdpError
-from mcp_gate.logs import info_line
+from mcp_gate.logs import access_line
 
 log = structlog.get_logger()
 
@@ -80,17 +80,14 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         route = resource.canonical if resource is not None else "unmatched"
         app[METRICS].observe_request(route, request.method, status, elapsed)
         principal = request.get(PRINCIPAL)
-        info_line(
-            "request_finished",
-            {
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
-                "server": request.get(SERVER_NAME),
-                "principal": principal.id if principal is not None else None,
-            },
+        access_line(
+            request_id,
+            request.method,
+            request.path,
+            status,
+            elapsed,
+            request.get(SERVER_NAME),
+            principal.id if principal is not None else None,
         )
 
 

@@ -54,8 +54,9 @@ async def _read(http: Client, url: str) -> bytes:
         b"SSH-2.0-OpenSSH_9.6\r\n",
         b"HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nX-Nul: a\x00b\r\nContent-Length: 0\r\n\r\n",
     ],
-    ids=["status-code", "protocol", "not-http", "header-line", "two-lengths"],
+    ids=["status-code", "protocol", "not-http", "header-line", "two-lengths", "nul-in-value"],
 )
 async def test_malformed_response_is_a_502(http: Client, garbage: bytes):
     """RFC 9112 §4, §5, §6.3: a response llhttp refuses is a malformed-response 502."""

@@ -16,6 +16,7 @@ import pytest
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Client, ResponseTooLargeError
 from tests.http1.conftest import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES, ShapesServer
+from tests.http1.raw_server import RawPeer, raw_server
 from tests.http1.shapes_server import SSE_EVENTS, pattern
 
 MIB = 1024 * 1024
@@ -127,3 +128,26 @@ async def test_head_and_204_responses_have_no_body(http: Client, shapes: ShapesS
     empty = await http.request("GET", shapes.url("/nocontent"))
     assert empty.status == 204
     assert await empty.read(max_bytes=0, timeout_seconds=BODY_TIMEOUT_SECONDS) == b""
+
+
+async def test_header_bytes_that_are_not_utf8_come_back_as_the_same_bytes(http: Client):
+    """RFC 9110 §5.5 obs-text: a field value may hold any byte above 0x7F. It is decoded as
+    the aiohttp client decodes it (UTF-8, surrogateescape), so a relay that encodes it the
+    same way sends the backend's bytes on, and the fields around it are not disturbed."""
+    values = [b"caf\xc3\xa9", b"\xff\xfe raw", b"ends in a cut \xc3", b"plain"]
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: %s\r\n" % (i, v) for i, v in enumerate(values))
+    async with raw_server(_answers(head + b"Content-Length: 2\r\n\r\nok")) as server:
+        answer = await http.request("GET", server.url("/"))
+        assert await answer.read(max_bytes=16, timeout_seconds=BODY_TIMEOUT_SECONDS) == b"ok"
+    decoded = [answer.headers[f"X-{i}"] for i in range(len(values))]
+    assert decoded[0] == "café"
+    assert [v.encode("utf-8", "surrogateescape") for v in decoded] == values
+    assert list(answer.headers)[: len(values)] == [f"X-{i}" for i in range(len(values))]
+
+
+def _answers(data: bytes):
+    async def script(peer: RawPeer) -> None:
+        while await peer.read_request() is not None:
+            await peer.send(data)
+
+    return script
