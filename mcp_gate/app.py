@@ -90,14 +90,13 @@ from mcp_gate.usertokens.lookup import UserTokenLookup, look_up_user_token
 from mcp_gate.usertokens.store import UserTokenStore
 from mcp_gate.web.auth_components import AuthComponents
 from mcp_gate.web.bearer_auth import Authenticator
-from mcp_gate.web.cors import add_cors_headers, cors_preflight
+from mcp_gate.web.cors import cors_preflight
 from mcp_gate.web.mcp_auth import mcp_authentication
 from mcp_gate.web.metrics_listener import metrics_listener
 from mcp_gate.web.middlewares import (
     access_log,
     error_pages,
-    no_sniffing,
-    strict_transport_security,
+    response_headers,
 )
 from mcp_gate.web.my_tokens_handlers import SERVICE_CALLBACK_PATH
 from mcp_gate.web.routes import add_routes
@@ -142,10 +141,8 @@ def create_app(
     app[STANDALONE_STREAMS] = set()
     app[IN_FLIGHT] = set()
     app[AUTHENTICATOR] = Authenticator()
-    app.on_response_prepare.append(add_cors_headers)
-    if config.proxy.base_url.startswith("https://"):
-        app.on_response_prepare.append(strict_transport_security)
-    app.on_response_prepare.append(no_sniffing)
+    https = config.proxy.base_url.startswith("https://")
+    app.on_response_prepare.append(response_headers(https=https))
     add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_audit)

@@ -68,8 +68,8 @@ class Metrics:
             "# HELP mcp_gate_backend_errors_total Requests a backend failed (502/504), by server.",
             "# TYPE mcp_gate_backend_errors_total counter",
         ]
-        for (server, status), count in sorted(self.backend_errors.items()):
-            labels = _labels((("server", server), ("status", status)))
+        for (server, failed), count in sorted(self.backend_errors.items()):
+            labels = _labels((("server", server), ("status", failed)))
             lines.append(f"mcp_gate_backend_errors_total{labels} {count}")
         for name, read in sorted(self.gauges.items()):
             lines += [f"# TYPE {name} gauge", f"{name} {read()}"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -143,15 +144,15 @@ class Client:
         return pool
 
 
-async def _exchange(
+def _exchange(
     connection: Connection,
     head: bytes,
     body: bytes | None,
     head_request: bool,
     limits: Timeouts,
     server: str,
-) -> ResponseHead:
-    return await connection.exchange(
+) -> Coroutine[None, None, ResponseHead]:
+    return connection.exchange(
         head,
         body,
         head_request=head_request,

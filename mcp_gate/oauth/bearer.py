@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from mcp_gate.oauth.access_tokens import AccessClaims, AccessTokens
+from mcp_gate.oauth.access_tokens import VERIFIED_CACHE_ENTRIES, AccessClaims, AccessTokens
 from mcp_gate.oauth.grants import GrantStore
 from mcp_gate.oauth.resources import ResourceIndex
 from mcp_gate.principal import Principal
@@ -62,6 +62,9 @@ class GateTokenVerifier:
         self._wall_clock = wall_clock
         self._alive: OrderedDict[str, float] = OrderedDict()
         self._used_written: dict[str, float] = {}
+        # token → whom it acts for and its scopes: derived from its claims alone, so made
+        # once per token rather than on every request (each check above still runs).
+        self._acting_for: dict[str, tuple[Principal, frozenset[str]]] = {}
         self._principal_listeners: list[Callable[[Principal], None]] = []
         grants.on_revoke(self.forget)
 
@@ -90,7 +93,16 @@ class GateTokenVerifier:
                 for listener in self._principal_listeners:
                     listener(principal_of(claims))
             return None
-        return principal_of(claims), frozenset(claims.scope.split())
+        return self._whom(token, claims)
+
+    def _whom(self, token: str, claims: AccessClaims) -> tuple[Principal, frozenset[str]]:
+        known = self._acting_for.get(token)
+        if known is None:
+            known = principal_of(claims), frozenset(claims.scope.split())
+            if len(self._acting_for) >= VERIFIED_CACHE_ENTRIES:
+                self._acting_for.pop(next(iter(self._acting_for)))  # the oldest
+            self._acting_for[token] = known
+        return known
 
     async def introspect(self, token: str, resource: str) -> AccessClaims | None:
         """The claims of a live access token issued for exactly `resource` (RFC 7662 §2.2:

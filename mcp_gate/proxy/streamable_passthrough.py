@@ -23,6 +23,8 @@ nothing on the body, and its bytes go as they came; the strict parse
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from aiohttp import web
 
 from mcp_gate.audit import Audit, AuditEvent
@@ -144,10 +146,15 @@ class StreamablePassthrough:
             reason=reason,
         )
 
-    async def _relay(self, call: McpCall, upstream: Response) -> web.StreamResponse:
-        access = call.tools
-        if access is None:
-            return await self._upstream.relay(call.request, upstream)
+    def _relay(self, call: McpCall, upstream: Response) -> Awaitable[web.StreamResponse]:
+        # (Not a coroutine: an unfiltered relay is awaited without a frame of this one.)
+        if call.tools is None:
+            return self._upstream.relay(call.request, upstream)
+        return self._relay_filtered(call, call.tools, upstream)
+
+    async def _relay_filtered(
+        self, call: McpCall, access: ToolAccess, upstream: Response
+    ) -> web.StreamResponse:
         request_ids = [m["id"] for m in call.messages or () if is_request(m)]
         rewrite = filter_stream(
             self._backend.name, access, self._upstream.max_body_bytes, request_ids

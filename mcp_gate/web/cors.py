@@ -86,8 +86,9 @@ async def _preflight(request: web.Request, origin: str) -> web.StreamResponse:
     return web.Response(status=204, headers=headers)
 
 
-async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """`on_response_prepare` hook: streamed responses get their CORS headers too."""
+def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Run by the `on_response_prepare` hook (middlewares.py): streamed responses get their
+    CORS headers too."""
     origin = request.headers.get("Origin")
     if origin is None:
         return

@@ -30,6 +30,7 @@ from mcp_gate.appkeys import (
     SERVER_FRONTS,
     SERVER_NAME,
 )
+from mcp_gate.config.model import GateConfig
 from mcp_gate.jsonrpc import INVALID_REQUEST
 from mcp_gate.policy.engine import Caller
 from mcp_gate.proxy.headers import SESSION_HEADER
@@ -41,11 +42,10 @@ from mcp_gate.web.limits import principal_over_limit
 MCP_ROUTE_PREFIX = "mcp-"
 
 
-def _origin_allowed(request: web.Request) -> bool:
+def _origin_allowed(request: web.Request, config: GateConfig) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # native and CLI clients send none
-    config = request.app[CONFIG]
     allowed = config.proxy.auth.allowed_origins if config.proxy.auth else ()
     return origin.rstrip("/") == config.proxy.issuer or origin in allowed
 
@@ -61,9 +61,11 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
     if fronts is None:
         return jsonrpc_error(404, INVALID_REQUEST, f"Unknown server {name!r}")
     request[SERVER_NAME] = name
-    if not _origin_allowed(request):
+    config = app[CONFIG]
+    if not _origin_allowed(request, config):
         return jsonrpc_error(403, INVALID_REQUEST, "Forbidden: origin not allowed")
-    hop_caller = request.get(HOP_CALLER)
+    # (Only a cluster relays: elsewhere the lookup would miss, at the cost of a KeyError.)
+    hop_caller = request.get(HOP_CALLER) if config.proxy.cluster is not None else None
     if hop_caller is not None:
         # Authenticated, and its client address read, by the replica the client reached
         # (web/session_relay.py).

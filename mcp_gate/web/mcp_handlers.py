@@ -106,7 +106,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
     """Streamable HTTP front, every backend type."""
     posted = request.method == "POST"
     call = await _call(request, with_body=posted, mirrored=posted)
-    if isinstance(call, web.Response):
+    if not isinstance(call, McpCall):  # (a plain class: no ABC check, as Response has)
         return call
     front = request[SERVER_FRONTS].streamable
     try:
@@ -122,7 +122,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
 async def handle_sse(request: web.Request) -> web.StreamResponse:
     """Legacy HTTP+SSE front: the stream."""
     call = await _call(request, with_body=False)
-    if isinstance(call, web.Response):
+    if not isinstance(call, McpCall):
         return call
     try:
         return await request[SERVER_FRONTS].legacy.open_stream(call)
@@ -133,6 +133,6 @@ async def handle_sse(request: web.Request) -> web.StreamResponse:
 async def handle_message(request: web.Request) -> web.StreamResponse:
     """Legacy HTTP+SSE front: a client message."""
     call = await _call(request, with_body=True)
-    if isinstance(call, web.Response):
+    if not isinstance(call, McpCall):
         return call
     return await audited(call, request[SERVER_FRONTS].legacy.message, legacy=True)

@@ -1,5 +1,5 @@
 """Request middlewares: the access log, and the one place that catches `Exception`; and the
-headers responses carry (`no_sniffing` on every one, `strict_transport_security` on https).
+headers responses carry (`response_headers`: nosniff and CORS on every one, HSTS on https).
 
 The access log writes one line per request: method, path without its query string (a
 query may carry codes or session ids), status, duration, and the server / principal when a
@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
@@ -30,6 +31,7 @@ from mcp_gate.errors import (
 )
 from mcp_gate.idp.errors import IdpError
 from mcp_gate.logs import access_line
+from mcp_gate.web.cors import add_cors_headers
 
 log = structlog.get_logger()
 
@@ -91,13 +93,6 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         )
 
 
-async def no_sniffing(_: web.Request, response: web.StreamResponse) -> None:
-    """`X-Content-Type-Options: nosniff` on every response (WHATWG Fetch §X-Content-Type-
-    Options): a backend's bytes relayed under its own Content-Type must never be sniffed
-    into HTML and rendered on the gate's origin."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-
-
 def _plain(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n")
 
@@ -142,11 +137,22 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return _plain(500, "500 Internal Server Error")
 
 
-async def strict_transport_security(request: web.Request, response: web.StreamResponse) -> None:
-    """`on_response_prepare` hook of a gate whose `baseURL` is https (RFC 6797 §6.1).
+def response_headers(
+    *, https: bool
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """The gate's one `on_response_prepare` hook (one, since aiohttp awaits every hook for
+    every response): CORS headers for browsers (cors.py), and the two below."""
 
-    The gate usually sits behind a TLS-terminating proxy, so the request it sees is plain
-    http; `baseURL` says what the browser used. RFC 6797 §7.2 forbids the header on a
-    non-secure transport, so a gate on an http `baseURL` never registers this hook.
-    """
-    response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        add_cors_headers(request, response)
+        headers = response.headers
+        # WHATWG Fetch §X-Content-Type-Options: a backend's bytes relayed under its own
+        # Content-Type must never be sniffed into HTML and rendered on the gate's origin.
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if https:
+            # RFC 6797 §6.1. The gate usually sits behind a TLS-terminating proxy, so the
+            # request it sees is plain http; `baseURL` says what the browser used. RFC 6797
+            # §7.2 forbids the header on a non-secure transport: never on an http baseURL.
+            headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+
+    return add

@@ -31,19 +31,30 @@ def audit_refused(request: web.Request, call: McpCall, decision: str) -> None:
         _emit(request, call, message, decision, "refused", 0.0)
 
 
-async def audited(
+def audited(
     call: McpCall,
     answer: Callable[[McpCall], Awaitable[web.StreamResponse]],
     *,
     legacy: bool = False,
+) -> Awaitable[web.StreamResponse]:
+    """`answer(call)`, with a `tool_called` line for each of its calls afterwards. Not a
+    coroutine: a request with no call to audit awaits `answer(call)` itself, without a
+    frame of this function around it."""
+    calls = _calls(call) if call.request.app[AUDIT].enabled else []
+    if not calls:
+        return answer(call)
+    return _answer_and_audit(call, answer, calls, legacy)
+
+
+async def _answer_and_audit(
+    call: McpCall,
+    answer: Callable[[McpCall], Awaitable[web.StreamResponse]],
+    calls: list[Message],
+    legacy: bool,
 ) -> web.StreamResponse:
-    """`answer(call)`, with a `tool_called` line for each of its calls afterwards."""
     request = call.request
-    calls = _calls(call) if request.app[AUDIT].enabled else []
     started = time.monotonic()
     response = await answer(call)
-    if not calls:
-        return response
     elapsed_ms = (time.monotonic() - started) * 1000
     for message in calls:
         name = tool_name_of(message)
