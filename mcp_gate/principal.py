@@ -68,7 +68,7 @@ def render_principal(template: str, claims: Mapping[str, object]) -> str:
     return principal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
     """`subject` is who within the kind (the IdP's `sub`, the client id, the workload's
     name, the service name); `client_id` the OAuth client the token was issued to ("" for

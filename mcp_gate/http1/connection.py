@@ -50,6 +50,7 @@ class _UnexpectedResponseError(Exception):
 class Connection(asyncio.Protocol):
     # One per upstream socket, held for a stream's whole life: no per-instance dict.
     __slots__ = (
+        "_answered",
         "_drain",
         "_draining",
         "_exchange",
@@ -93,6 +94,10 @@ class Connection(asyncio.Protocol):
         self.idle_deadline = 0.0
         self.keep_alive_hint_seconds: float | None = None
         self.closed: asyncio.Future[None] = loop.create_future()
+        # Stands in for an exchange's waiter once its head is taken: the waiter's result
+        # would keep the head (its fields) alive as long as the body runs, hours for SSE.
+        self._answered: asyncio.Future[ResponseHead] = loop.create_future()
+        self._answered.cancel()  # (done, holding nothing)
 
     # -- used by the pool and the client
 
@@ -144,7 +149,9 @@ class Connection(asyncio.Protocol):
                 # The backend answered before it read the whole request (a 413, say) and
                 # closed; its answer stands.
             exchange.request_written = True
-            return await exchange.waiter
+            response_head = await exchange.waiter
+            exchange.waiter = self._answered
+            return response_head
         except BaseException:
             # Failed, timed out or cancelled (the gate's client left): the exchange cannot
             # finish, so neither can the connection.

@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 from types import TracebackType
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from mcp_gate.http1.connection import Connection
 from mcp_gate.http1.errors import ResponseTooLargeError, UpstreamTimeoutError
 from mcp_gate.http1.exchange import ResponseHead
+
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 class Response:
@@ -114,6 +116,11 @@ class Response:
         if chunk is None:
             raise StopAsyncIteration
         return chunk
+
+    def release_head(self) -> None:
+        """Let the head's fields go once they have been relayed and nothing reads them again
+        (a streamed body can run for hours); `headers` is empty from here on."""
+        self.headers = _NO_HEADERS
 
     def close(self) -> None:
         """Done with the response: a body still arriving aborts its connection now."""

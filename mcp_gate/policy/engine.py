@@ -37,7 +37,7 @@ Verdict = Literal["allowed", "forbidden", "needs_scope"]
 _MACHINE_KINDS = frozenset({"client", "workload", "service"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Caller:
     principal: Principal
     address: IpAddress | None = None

@@ -27,7 +27,7 @@ BINDING_TTL_SECONDS = 24 * 3600.0
 _CACHE_ENTRIES = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Binding:
     owner: str
     # Where the session's messages go upstream (legacy SSE: the backend's endpoint URL).

@@ -37,8 +37,7 @@ class ClientStream:
         keep-alive interval, None after each quiet interval (time to send a comment)."""
         while True:
             try:
-                async with asyncio.timeout(keepalive_seconds):
-                    message = await self.queue.get()
+                message = await self.queue.get(keepalive_seconds)
             except TimeoutError:
                 yield None
                 continue

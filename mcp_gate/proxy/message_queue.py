@@ -1,12 +1,13 @@
 """A bounded FIFO of messages between coroutines: the part of `asyncio.Queue` the gate uses.
 
 `put` (waits while the queue is full), `put_nowait` (raises `asyncio.QueueFull`), `get`
-(waits while it is empty) and `empty`, with asyncio.Queue's order and cancellation rules:
-waiting getters and putters are woken first come, first served, and one that is cancelled
-just as it was woken passes its turn on. It exists for memory: every idle stream holds a
-queue or two, and an `asyncio.Queue` allocates four deques and an Event up front (a few
-KiB); this one allocates its buffer and waiter lists only while they hold something. It
-has no `join`/`task_done` (nothing waits for consumers here).
+(waits while it is empty, at most `timeout_seconds` when given) and `empty`, with
+asyncio.Queue's order and cancellation rules: waiting getters and putters are woken first
+come, first served, and one that is cancelled just as it was woken passes its turn on. It
+exists for memory: every idle stream holds a queue or two, and an `asyncio.Queue`
+allocates four deques and an Event up front (a few KiB); this one allocates its buffer and
+waiter lists only while they hold something. It has no `join`/`task_done` (nothing waits
+for consumers here).
 """
 
 from __future__ import annotations
@@ -69,12 +70,18 @@ class MessageQueue(Generic[T]):
                 raise
         self.put_nowait(item)
 
-    async def get(self) -> T:
+    async def get(self, timeout_seconds: float | None = None) -> T:
+        """The next item; TimeoutError when none comes within `timeout_seconds`. (A timer
+        on the waiter rather than `asyncio.timeout()`, whose context object a stream
+        waiting between keep-alives would hold the whole time.)"""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
         while self.empty():
             if self._getters is None:
                 self._getters = []
-            getter = asyncio.get_running_loop().create_future()
+            getter = loop.create_future()
             self._getters.append(getter)
+            timer = None if deadline is None else loop.call_at(deadline, _expire, getter)
             try:
                 await getter
             except BaseException:
@@ -82,6 +89,9 @@ class MessageQueue(Generic[T]):
                 if not self.empty() and not getter.cancelled():
                     self._getters = _wake_next(self._getters)  # its turn goes to the next
                 raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
         return self.get_nowait()
 
 
@@ -96,6 +106,11 @@ def _wake_next(waiters: Waiters) -> Waiters:
             waiter.set_result(None)
             break
     return waiters or None
+
+
+def _expire(getter: asyncio.Future[None]) -> None:
+    if not getter.done():
+        getter.set_exception(TimeoutError())
 
 
 def _leave(waiters: Waiters, waiter: asyncio.Future[None]) -> Waiters:

@@ -65,7 +65,8 @@ class Upstream:
         rewrite_chunks: RewriteChunks | None = None,
     ) -> web.StreamResponse:
         """Relay status, allowed headers and body to the client; stream SSE as it arrives."""
-        async with upstream:
+        # (try/finally rather than `async with`: two coroutines fewer per call.)
+        try:
             if upstream.status in _UPSTREAM_AUTH_STATUSES:
                 raise BackendUnavailableError(
                     self.server, f"backend refused the gate's credentials (HTTP {upstream.status})"
@@ -87,6 +88,7 @@ class Upstream:
                 status=upstream.status, headers=build_downstream_headers(upstream.headers)
             )
             await response.prepare(request)
+            upstream.release_head()
             chunks: AsyncIterator[bytes] = aiter(upstream)
             if rewrite_chunks is not None:
                 chunks = rewrite_chunks(chunks)
@@ -98,3 +100,5 @@ class Upstream:
             except ConnectionResetError:
                 pass  # the client left; leaving the block closes the upstream connection
             return response
+        finally:
+            upstream.close()

@@ -97,3 +97,24 @@ async def test_an_idle_queue_holds_no_buffer() -> None:
     queue.put_nowait(1)
     assert await getter == 1
     assert (queue._items, queue._getters, queue._putters) == (None, None, None)
+
+
+async def test_a_get_with_a_timeout_raises_when_nothing_comes_and_leaves_the_line() -> None:
+    queue: MessageQueue[str] = MessageQueue()
+    with pytest.raises(TimeoutError):
+        await queue.get(0.05)
+    later = asyncio.create_task(queue.get(5.0))
+    await asyncio.sleep(0)
+    queue.put_nowait("a")  # goes to the getter still waiting, not to the one that gave up
+    assert await later == "a"
+    assert queue.empty()
+
+
+async def test_an_item_that_comes_in_time_is_got_despite_a_timeout() -> None:
+    queue: MessageQueue[str] = MessageQueue()
+    getter = asyncio.create_task(queue.get(0.2))
+    await asyncio.sleep(0.05)
+    queue.put_nowait("b")
+    assert await getter == "b"
+    await asyncio.sleep(0.25)  # the timer was cancelled: nothing fails afterwards
+    assert not getter.cancelled()
