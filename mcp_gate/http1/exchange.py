@@ -69,6 +69,8 @@ class Exchange:
 
     @property
     def has_head(self) -> bool:
+        """Whether the head arrived (asked while the request is still being written; once
+        the caller has taken it, the connection swaps the waiter for a bare stand-in)."""
         waiter = self.waiter
         return waiter.done() and not waiter.cancelled() and waiter.exception() is None
 
