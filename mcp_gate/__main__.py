@@ -89,7 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("--config", "-c", metavar="FILE", required=True)
     who = revoke.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", metavar="EMAIL", help="the user's email address")
-    who.add_argument("--client", metavar="ID", help="an OAuth client id")
+    who.add_argument(
+        "--client",
+        metavar="ID",
+        help="an OAuth client id (one that begins with '-' is given as --client=ID)",
+    )
     return parser
 
 

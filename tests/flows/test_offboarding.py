@@ -205,7 +205,12 @@ async def test_revoke_client_ends_that_clients_grants_and_no_other(
             gates.first.app[CONFIG], redis_server, redis_key_prefix, tmp_path / "gate.json"
         )
         code, _, err = await _mcp_gate(
-            "revoke", "--config", str(path), "--client", revoked_client.client_id
+            # `=`: a generated client id may begin with "-", which argparse would take for
+            # an option.
+            "revoke",
+            "--config",
+            str(path),
+            f"--client={revoked_client.client_id}",
         )
         async with raw_http() as http:
             refused = RawSession(
