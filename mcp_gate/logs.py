@@ -1,15 +1,17 @@
 """The one place that configures structlog and bridges the stdlib `logging` into it.
 
 JSON lines when stderr is not a terminal (production), coloured console lines on a terminal.
-Request fields are bound as contextvars by the access-log middleware; `merge_contextvars`
-runs first so every line of a request carries them. A last processor drops values whose
-key names a secret, as a net under the rule that secrets are never passed to a logger.
+The access-log middleware sets the request's id in `REQUEST_ID`, a context variable; the
+first processor copies it onto every line logged while that request runs. A last processor
+drops values whose key names a secret, as a net under the rule that secrets are never
+passed to a logger.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextvars
 import logging
 import sys
 import time
@@ -120,6 +122,21 @@ class _Stamps:
         return f"{self._prefix}.{fraction:06d}Z"
 
 
+# The request being handled in this context (web/middlewares.py sets it, in the task aiohttp
+# runs each request in). One variable set per request: structlog's bind_contextvars looks
+# its variable up and builds a dict of reset tokens on every call.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "mcp_gate_request_id", default=None
+)
+
+
+def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
 _stamps = _Stamps()
 _direct: _DirectLines | None = None
 
@@ -183,7 +200,7 @@ def configure_logging(*, level: str = "info", json: bool | None = None) -> None:
         json = not sys.stderr.isatty()
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
+        _add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_secret_fields,

@@ -90,7 +90,9 @@ class Client:
         limits = timeouts or self._timeouts
         pool = self._pool(target.origin)
         head_request = method == "HEAD"
-        connection = await pool.acquire(server=label, connect_timeout=limits.connect_seconds)
+        connection = pool.idle() or await pool.acquire(
+            server=label, connect_timeout=limits.connect_seconds
+        )
         try:
             response_head = await _exchange(connection, head, body, head_request, limits, label)
         except UpstreamConnectionLostError as exc:

@@ -142,7 +142,9 @@ class Connection(asyncio.Protocol):
             exchange.timer = self._loop.call_later(headers_timeout, self._headers_timed_out)
         try:
             try:
-                await self._write(transport, exchange, head, body)
+                large = self._write_head(transport, exchange, head, body)
+                if large is not None:
+                    await self._write_rest(transport, exchange, large)
             except (UpstreamConnectionLostError, UpstreamTimeoutError):
                 if not exchange.has_head:
                     raise
@@ -167,9 +169,12 @@ class Connection(asyncio.Protocol):
                 exchange.timer.cancel()
                 exchange.timer = None  # a cancelled handle is still an object (and a context)
 
-    async def _write(
-        self, transport: asyncio.Transport, exchange: Exchange, head: bytes, body: bytes | None
-    ) -> None:
+    @staticmethod
+    def _write_head(
+        transport: asyncio.Transport, exchange: Exchange, head: bytes, body: bytes | None
+    ) -> bytes | None:
+        """Write the head, and the body with it when small; the body still to write (a
+        large one) or None. (Not a coroutine: most requests are written in one call.)"""
         large = body is not None and len(body) > _COALESCE_BYTES
         transport.write(head if large or not body else head + body)
         if transport.is_closing():
@@ -182,8 +187,12 @@ class Connection(asyncio.Protocol):
                 request_sent=False,
                 response_started=False,
             )
-        if body is None or not large:
-            return
+        return body if large else None
+
+    async def _write_rest(
+        self, transport: asyncio.Transport, exchange: Exchange, body: bytes
+    ) -> None:
+        """A large body, in slices, waiting for the socket to drain between them."""
         view = memoryview(body)
         for start in range(0, len(view), _WRITE_SLICE_BYTES):
             if transport.is_closing():

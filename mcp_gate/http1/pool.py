@@ -79,6 +79,13 @@ class OriginPool:
         """Every established connection, idle or busy (each has a `closed` future)."""
         return frozenset(self._established)
 
+    def idle(self) -> Connection | None:
+        """An idle connection, still usable, if there is one (no await: the common case of
+        a busy origin); else None, and `acquire` opens or waits for one."""
+        if self._closed:
+            raise RuntimeError("the HTTP client is closed")
+        return self._take_idle()
+
     async def acquire(
         self, *, server: str, connect_timeout: float, fresh: bool = False
     ) -> Connection:

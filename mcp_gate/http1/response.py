@@ -68,12 +68,21 @@ class Response:
         """Reading from the backend is paused until the reader catches up."""
         return self._body.reading_paused
 
-    async def read(self, *, max_bytes: int, timeout_seconds: float | None) -> bytes:
-        """The whole body, at most `max_bytes` of it, within `timeout_seconds` from now."""
+    def read_arrived(self, *, max_bytes: int) -> bytes | None:
+        """The whole body if all of it has arrived (no await: a small answer usually comes
+        with its head), at most `max_bytes` of it; None while more is to come."""
         self._check_open()
         body = self._body
-        if body.is_complete:  # (always, for a HEAD response: its Content-Length is not its body)
-            return self._joined(body.take_all(), max_bytes)
+        if not body.is_complete:  # (always complete for a HEAD response: no body follows)
+            return None
+        return self._joined(body.take_all(), max_bytes)
+
+    async def read(self, *, max_bytes: int, timeout_seconds: float | None) -> bytes:
+        """The whole body, at most `max_bytes` of it, within `timeout_seconds` from now."""
+        arrived = self.read_arrived(max_bytes=max_bytes)
+        if arrived is not None:
+            return arrived
+        body = self._body
         length = self.content_length
         if length is not None and length > max_bytes:
             self.close()

@@ -95,6 +95,20 @@ class GateTokenVerifier:
             return None
         return self._whom(token, claims)
 
+    def verified_now(self, token: str, server: str) -> tuple[Principal, frozenset[str]] | None:
+        """`verify_with_scopes`'s answer where it needs no store read: a live token of
+        `server` whose grant was found within the cache delay. None means "ask
+        `verify_with_scopes`", not "refused" (a method, not a coroutine: the common case
+        of every MCP request costs no await)."""
+        claims = self._access.parse(token)
+        if (
+            claims is None
+            or not self._known_alive(claims.grant_id)
+            or self._resources.server_of(claims.resource) != server
+        ):
+            return None
+        return self._whom(token, claims)
+
     def _whom(self, token: str, claims: AccessClaims) -> tuple[Principal, frozenset[str]]:
         known = self._acting_for.get(token)
         if known is None:

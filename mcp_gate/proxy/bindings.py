@@ -71,6 +71,12 @@ class SessionBindings:
             self._remember((server, session_id), binding)
         return binding if binding.owner == principal.id else None
 
+    def known_owner(self, server: str, session_id: str, principal: Principal) -> bool:
+        """Whether this process already knows the principal opened the session (no store
+        read); False means "ask `is_owner`", not "not the owner"."""
+        binding = self._cache.get((server, session_id))
+        return binding is not None and binding.owner == principal.id
+
     async def is_owner(self, server: str, session_id: str, principal: Principal) -> bool:
         return await self.lookup(server, session_id, principal) is not None
 

@@ -68,10 +68,11 @@ class StreamablePassthrough:
         self._get_hold = GetStreamHold()
 
     async def post(self, call: McpCall) -> web.StreamResponse:
-        refusal = await self._refusal(call)
-        if refusal is not None:
-            return refusal
         session_id = call.session_id
+        if not self._may_go_on(call, session_id):
+            refusal = await self._refusal(call)
+            if refusal is not None:
+                return refusal
         messages = call.messages or []
         if session_id and self._get_hold.holds(session_id) and any(map(is_request, messages)):
             await self._get_hold.wait(session_id)
@@ -107,6 +108,15 @@ class StreamablePassthrough:
             await self._bindings.forget(self._backend.name, session_id)
             self._audit_session("session_closed", call, session_id, reason="deleted by client")
         return await self._relay(call, upstream)
+
+    def _may_go_on(self, call: McpCall, session_id: str | None) -> bool:
+        """The request may go on, as known without a store read: a user token where one
+        is needed, and a session this process knows the caller opened (or none). False
+        means "ask `_refusal`"."""
+        return call.credential.problem is None and (
+            not session_id
+            or self._bindings.known_owner(self._backend.name, session_id, call.principal)
+        )
 
     async def _refusal(self, call: McpCall) -> web.Response | None:
         """The gate's answer in the backend's place: no user token, or not the caller's

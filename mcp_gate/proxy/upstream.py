@@ -78,9 +78,12 @@ class Upstream:
                     self.server, f"backend redirected (HTTP {upstream.status})"
                 )
             if not is_event_stream(upstream.headers.get("Content-Type")):
-                body = await upstream.read(
-                    max_bytes=self.max_body_bytes, timeout_seconds=self.timeout_seconds
-                )
+                limit = self.max_body_bytes
+                body = upstream.read_arrived(max_bytes=limit)
+                if body is None:
+                    body = await upstream.read(
+                        max_bytes=limit, timeout_seconds=self.timeout_seconds
+                    )
                 headers = build_downstream_headers(upstream.headers)
                 return web.Response(status=upstream.status, body=body, headers=headers)
             # (Built in the call, not kept in a local: this frame lives as long as the stream.)

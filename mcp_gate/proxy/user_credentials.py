@@ -64,13 +64,18 @@ class UserCredentials:
         # Server name → whether it needs a user token (a server's config never changes).
         self._needs: dict[str, bool] = {}
 
-    async def for_request(self, principal: Principal, server: ServerConfig) -> UserCredential:
+    def needed(self, server: ServerConfig) -> bool:
+        """Whether the server's requests carry a user token (else `for_request` is
+        NOT_NEEDED, and callers need not await it)."""
         if self._look_up is None:
-            return NOT_NEEDED
+            return False
         needs = self._needs.get(server.name)
         if needs is None:
             needs = self._needs[server.name] = needs_user_token(server)
-        if not needs:
+        return needs
+
+    async def for_request(self, principal: Principal, server: ServerConfig) -> UserCredential:
+        if self._look_up is None or not self.needed(server):
             return NOT_NEEDED
         found = await self._look_up(principal, server)
         return UserCredential(True, found.token, found.problem, self._page_url)

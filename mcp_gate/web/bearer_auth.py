@@ -30,6 +30,10 @@ class AccessTokenVerifier(Protocol):
         self, token: str, server: str
     ) -> tuple[Principal, frozenset[str]] | None: ...
 
+    def verified_now(self, token: str, server: str) -> tuple[Principal, frozenset[str]] | None:
+        """The same answer where it needs no await; None when only the above can tell."""
+        ...
+
 
 # What a caller proved: who it is, and the scopes its token holds (none without a token).
 Authenticated = tuple[Principal, frozenset[str]]
@@ -106,7 +110,10 @@ class Authenticator:
     def is_open(self, server: ServerConfig) -> bool:
         return not server.service_auths and not self.oauth_enabled
 
-    async def authenticate(self, request: web.Request, server: ServerConfig) -> Authenticated:
+    def known(self, request: web.Request, server: ServerConfig) -> Authenticated | None:
+        """Who calls, where that is known without a store read: an open server, a
+        `serviceAuths` credential, a gate token whose grant was checked within the cache
+        delay (bearer.py). None: `authenticate` decides (and raises what it refuses)."""
         if self.is_open(server):
             return ANONYMOUS, _NO_SCOPES
         scheme, value = _credentials(request)
@@ -114,6 +121,15 @@ class Authenticator:
             name = _match_service_auth(server, scheme, value)
             if name is not None:
                 return Principal.service(name), _NO_SCOPES
+        if self._verifier is not None and scheme == "bearer" and value:
+            return self._verifier.verified_now(value, server.name)
+        return None
+
+    async def authenticate(self, request: web.Request, server: ServerConfig) -> Authenticated:
+        known = self.known(request, server)
+        if known is not None:
+            return known
+        scheme, value = _credentials(request)
         if self._verifier is not None and scheme == "bearer" and value:
             verified = await self._verifier.verify_with_scopes(value, server.name)
             if verified is not None:

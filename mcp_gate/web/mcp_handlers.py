@@ -33,6 +33,7 @@ from mcp_gate.proxy.mcp_sessions import NotTakingSessionsError, SessionLimitErro
 from mcp_gate.proxy.mirrored_headers import HEADER_MISMATCH, header_mismatch
 from mcp_gate.proxy.responses import body_too_large, jsonrpc_error, parse_error
 from mcp_gate.proxy.tool_filter import missing_scopes
+from mcp_gate.proxy.user_credentials import NOT_NEEDED
 from mcp_gate.web.tool_call_audit import audit_refused, audited
 
 
@@ -61,7 +62,12 @@ async def _call(
     engine = fronts.backend.policy
     tools = engine.for_caller(caller) if engine.judges_tools else None
     address = address_text(caller.address) if caller.address is not None else None
-    credential = await request.app[USER_CREDENTIALS].for_request(principal, fronts.backend.config)
+    credentials, server = request.app[USER_CREDENTIALS], fronts.backend.config
+    credential = (
+        await credentials.for_request(principal, server)
+        if credentials.needed(server)
+        else NOT_NEEDED
+    )
     if not with_body:
         return McpCall(request, principal, credential, tools=tools, client_address=address)
     try:

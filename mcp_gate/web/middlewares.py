@@ -30,7 +30,7 @@ from mcp_gate.errors import (
     UnreadableBodyError,
 )
 from mcp_gate.idp.errors import IdpError
-from mcp_gate.logs import access_line
+from mcp_gate.logs import REQUEST_ID, access_line
 from mcp_gate.web.cors import add_cors_headers
 
 log = structlog.get_logger()
@@ -56,7 +56,7 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
     request_id = _next_request_id()
     # aiohttp runs each request in a task of its own, whose context starts as the
     # connection's: nothing bound for an earlier request is left to clear.
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+    REQUEST_ID.set(request_id)
     task = asyncio.current_task()
     app = request.app
     in_flight = app[IN_FLIGHT]

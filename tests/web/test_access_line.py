@@ -51,3 +51,47 @@ def test_the_templated_access_line_is_the_line_structlog_writes():
     assert lines[2]["path"] == '/we"ird\\p\u00e4th\x01/sse'
     assert lines[2]["duration_ms"] == 12345.68
     assert (lines[2]["server"], lines[2]["principal"]) == (None, None)
+
+
+_REQUEST_LINES_SCRIPT = r"""
+import asyncio, structlog
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from mcp_gate.appkeys import IN_FLIGHT, METRICS
+from mcp_gate.logs import configure_logging, drain_log_lines
+from mcp_gate.metrics import Metrics
+from mcp_gate.web.middlewares import access_log
+configure_logging(json=True)
+async def handler(request):
+    structlog.get_logger().warning("inside_request", step=request.query["step"])
+    await asyncio.sleep(0)
+    return web.Response(text="ok")
+async def main():
+    app = web.Application(middlewares=[access_log])
+    app[IN_FLIGHT], app[METRICS] = set(), Metrics()
+    app.router.add_get("/", handler)
+    async with TestClient(TestServer(app)) as client:
+        await asyncio.gather(*(client.get(f"/?step={n}") for n in range(3)))
+    structlog.get_logger().info("outside_any_request")
+asyncio.run(main())
+drain_log_lines()
+"""
+
+
+def test_every_line_logged_during_a_request_carries_that_requests_id():
+    done = subprocess.run(
+        [sys.executable, "-c", _REQUEST_LINES_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    inside = {line["step"]: line for line in lines if line["event"] == "inside_request"}
+    finished = {line["request_id"] for line in lines if line["event"] == "request_finished"}
+    assert sorted(inside) == ["0", "1", "2"]
+    ids = {line["request_id"] for line in inside.values()}
+    assert len(ids) == 3  # three requests at once: each line carries its own
+    assert ids == finished
+    (outside,) = [line for line in lines if line["event"] == "outside_any_request"]
+    assert "request_id" not in outside
