@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from mcp_gate.crypto.digest import new_token, token_digest
+from mcp_gate.crypto.digest import new_identifier, new_token, token_digest
 from mcp_gate.oauth.errors import InvalidClientMetadata, InvalidRedirectUri
 from mcp_gate.oauth.models import AuthMethod, Client
 from mcp_gate.oauth.redirect_uris import (
@@ -111,7 +111,7 @@ def register_client(
         )
     secret = None if method == "none" else new_token(CLIENT_SECRET_BYTES)
     client = Client(
-        client_id=new_token(CLIENT_ID_BYTES),
+        client_id=new_identifier(CLIENT_ID_BYTES),
         redirect_uris=parsed.redirect_uris,
         token_endpoint_auth_method=method,
         client_secret_digest=token_digest(secret) if secret is not None else "",
