@@ -143,7 +143,9 @@ def create_app(
     app[AUTHENTICATOR] = Authenticator()
     https = config.proxy.base_url.startswith("https://")
     app.on_response_prepare.append(response_headers(https=https))
-    add_routes(app, config.proxy.base_path, oauth=auth is not None, jwks=signer is not None)
+    add_routes(
+        app, config.proxy.base_path, config.servers, oauth=auth is not None, jwks=signer is not None
+    )
     app.cleanup_ctx.append(metrics_listener)
     app.cleanup_ctx.append(_audit)
     app.cleanup_ctx.append(_http_client)

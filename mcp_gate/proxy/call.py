@@ -17,22 +17,12 @@ from mcp_gate.principal import Principal
 from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.user_credentials import NOT_NEEDED, UserCredential
 
-# The one MCP route whose session is named in the query, not in `Mcp-Session-Id`.
-LEGACY_MESSAGE_ROUTE = "mcp-message"
-
 
 def legacy_session_id(request: web.Request) -> str | None:
     """The legacy session a `/message` POST names (`sessionId`, or the Python SDK's
     `session_id`)."""
     query = request.query
     return query.get("sessionId") or query.get("session_id")
-
-
-def named_session(request: web.Request) -> str | None:
-    """The MCP session an MCP route's request names, whichever front it is for."""
-    if request.match_info.route.name == LEGACY_MESSAGE_ROUTE:
-        return legacy_session_id(request)
-    return request.headers.get(SESSION_HEADER)
 
 
 # Not frozen: one is made for every MCP request, and a frozen dataclass's __init__ spends a

@@ -1,6 +1,6 @@
 """Authentication of the MCP routes, as a middleware: who calls which server, or a refusal.
 
-On `/<name>/mcp`, `/<name>/sse` and `/<name>/message` (routes named `mcp-*`, routes.py),
+On `/<name>/mcp`, `/<name>/sse` and `/<name>/message` (mcp_routes.py),
 before any handler runs: the server must exist (404), a present `Origin` must be the gate's
 or an allowed one (MCP transports §Security Warning: servers MUST validate Origin; 403),
 the caller must authenticate for this server (bearer_auth.py: 401 with the RFC 6750 /
@@ -39,8 +39,7 @@ from mcp_gate.proxy.responses import jsonrpc_error
 from mcp_gate.web.bearer_auth import Unauthorized
 from mcp_gate.web.client_address import client_address_of
 from mcp_gate.web.limits import principal_over_limit
-
-MCP_ROUTE_PREFIX = "mcp-"
+from mcp_gate.web.mcp_routes import mcp_route
 
 
 def _origin_allowed(request: web.Request, config: GateConfig) -> bool:
@@ -53,10 +52,10 @@ def _origin_allowed(request: web.Request, config: GateConfig) -> bool:
 
 @web.middleware
 async def mcp_authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
-    route_name = request.match_info.route.name
-    if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
+    route = mcp_route(request)
+    if route is None:
         return await handler(request)
-    name = request.match_info["server"]
+    name = route[0]
     app = request.app
     fronts = app[FRONTS].get(name)
     if fronts is None:

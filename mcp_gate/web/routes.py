@@ -7,6 +7,8 @@ Everything lives under the path of `baseURL`, except the discovery documents, wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aiohttp import web
 
 from mcp_gate.web import (
@@ -21,9 +23,18 @@ from mcp_gate.web import (
     session_handlers,
     token_handlers,
 )
+from mcp_gate.web.mcp_routes import add_mcp_routes
 
 
-def add_routes(app: web.Application, base_path: str, *, oauth: bool, jwks: bool = False) -> None:
+def add_routes(
+    app: web.Application,
+    base_path: str,
+    servers: Iterable[str],
+    *,
+    oauth: bool,
+    jwks: bool = False,
+) -> None:
+    """Every route; `servers` are the configured servers' names (their MCP routes)."""
     app.router.add_get(f"{base_path}/health", ops_handlers.health)
     app.router.add_get(f"{base_path}/ready", ops_handlers.ready)
     app.router.add_get(f"{base_path}{home_handlers.HOME_PATH}", home_handlers.home)
@@ -33,14 +44,15 @@ def add_routes(app: web.Application, base_path: str, *, oauth: bool, jwks: bool 
         _add_oauth_routes(app, base_path)
     if jwks:
         app.router.add_get("/.well-known/jwks.json", discovery_handlers.jwks)
-    # Named `mcp-*`: the authentication middleware acts on these routes (mcp_auth.py).
-    mcp = f"{base_path}/{{server}}/mcp"
-    app.router.add_post(mcp, mcp_handlers.handle_mcp, name="mcp-post")
-    app.router.add_get(mcp, mcp_handlers.handle_mcp, allow_head=False, name="mcp-get")
-    app.router.add_delete(mcp, mcp_handlers.handle_mcp, name="mcp-delete")
-    sse, message = f"{base_path}/{{server}}/sse", f"{base_path}/{{server}}/message"
-    app.router.add_get(sse, mcp_handlers.handle_sse, allow_head=False, name="mcp-sse")
-    app.router.add_post(message, mcp_handlers.handle_message, name="mcp-message")
+    # The authentication middleware acts on these routes (mcp_auth.py).
+    add_mcp_routes(
+        app,
+        base_path,
+        servers,
+        mcp=mcp_handlers.handle_mcp,
+        sse=mcp_handlers.handle_sse,
+        message=mcp_handlers.handle_message,
+    )
 
 
 def _add_oauth_routes(app: web.Application, base_path: str) -> None:

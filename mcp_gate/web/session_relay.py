@@ -29,9 +29,10 @@ from mcp_gate.cluster.node import ClusterNode
 from mcp_gate.cluster.relay import OwnerGoneError, Relay
 from mcp_gate.jsonrpc import INVALID_REQUEST
 from mcp_gate.policy.engine import Caller
-from mcp_gate.proxy.call import named_session
+from mcp_gate.proxy.call import legacy_session_id
+from mcp_gate.proxy.headers import SESSION_HEADER
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
-from mcp_gate.web.mcp_auth import MCP_ROUTE_PREFIX
+from mcp_gate.web.mcp_routes import mcp_route
 
 log = structlog.get_logger()
 
@@ -40,6 +41,14 @@ def _local_port(request: web.Request) -> int | None:
     transport = request.transport
     sockname = transport.get_extra_info("sockname") if transport is not None else None
     return sockname[1] if isinstance(sockname, tuple) else None
+
+
+def _named_session(request: web.Request) -> str | None:
+    """The MCP session a request names, whichever front it is for."""
+    route = mcp_route(request)
+    if route is not None and route[1] == "message":
+        return legacy_session_id(request)
+    return request.headers.get(SESSION_HEADER)
 
 
 async def _answer(response: web.StreamResponse) -> web.StreamResponse:
@@ -56,8 +65,7 @@ def internal_hops(request: web.Request, handler: Handler) -> Awaitable[web.Strea
     node = request.app[CLUSTER]
     if node.hops is None or not node.is_internal(_local_port(request)):
         return handler(request)
-    route_name = request.match_info.route.name
-    if route_name is None or not route_name.startswith(MCP_ROUTE_PREFIX):
+    if mcp_route(request) is None:
         return _answer(jsonrpc_error(404, INVALID_REQUEST, "Not found on the internal listener"))
     try:
         caller = node.hops.verify(request.headers, request.method, request.path_qs)
@@ -74,7 +82,7 @@ def session_relay(request: web.Request, handler: Handler) -> Awaitable[web.Strea
     caller = request.get(CALLER)
     if node.relay is None or caller is None or HOP_CALLER in request:
         return handler(request)
-    session_id = named_session(request)
+    session_id = _named_session(request)
     if not session_id:
         return handler(request)
     return _serve_or_relay(request, handler, node, node.relay, caller, session_id)
