@@ -34,6 +34,7 @@ from mcp_gate.proxy.mirrored_headers import HEADER_MISMATCH, header_mismatch
 from mcp_gate.proxy.responses import body_too_large, jsonrpc_error, parse_error
 from mcp_gate.proxy.tool_filter import missing_scopes
 from mcp_gate.proxy.user_credentials import NOT_NEEDED
+from mcp_gate.web.request_bodies import arrived_body
 from mcp_gate.web.tool_call_audit import audit_refused, audited
 
 
@@ -62,7 +63,8 @@ async def _call(
     engine = fronts.backend.policy
     tools = engine.for_caller(caller) if engine.judges_tools else None
     address = address_text(caller.address) if caller.address is not None else None
-    credentials, server = request.app[USER_CREDENTIALS], fronts.backend.config
+    app = request.app
+    credentials, server = app[USER_CREDENTIALS], fronts.backend.config
     credential = (
         await credentials.for_request(principal, server)
         if credentials.needed(server)
@@ -70,16 +72,20 @@ async def _call(
     )
     if not with_body:
         return McpCall(request, principal, credential, tools=tools, client_address=address)
+    limit = app[CONFIG].proxy.max_body_bytes  # (aiohttp's client_max_size too)
     try:
-        body = await request.read()
+        body = arrived_body(request, limit)
+        if body is None:
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return body_too_large(request.app[CONFIG].proxy.max_body_bytes)
+        return body_too_large(limit)
     try:
         messages, is_batch = parse_messages(body)
     except InvalidMessageError as exc:
         return parse_error(str(exc), exc.code)
-    if not all(_has_valid_ids(message) for message in messages):
-        return jsonrpc_error(400, INVALID_REQUEST, "Invalid Request: bad id or progress token")
+    for message in messages:
+        if not _has_valid_ids(message):
+            return jsonrpc_error(400, INVALID_REQUEST, "Invalid Request: bad id or progress token")
     if tools is not None:
         mismatch = header_mismatch(request.headers, messages) if mirrored else None
         if mismatch is not None:
@@ -93,7 +99,7 @@ async def _call(
             )
             needed = list(dict.fromkeys((MCP_SCOPE, *sorted(caller.scopes), *missing)))
             description = f"this tool needs the scope {' '.join(missing)}"
-            return request.app[AUTHENTICATOR].scope_challenge(
+            return app[AUTHENTICATOR].scope_challenge(
                 request, fronts.backend.config, needed, description
             )
     return McpCall(request, principal, credential, body, messages, is_batch, tools, address)

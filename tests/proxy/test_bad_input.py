@@ -7,6 +7,7 @@ mistake for the backend's own answer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -181,6 +182,47 @@ async def test_body_over_the_limit_gets_413(gate: RunningGate, route: str) -> No
     )
     assert status == 413
     assert str(MAX_BODY_BYTES) in json.loads(reply)["error"]["message"]
+    _assert_no_trace(reply)
+
+
+async def _in_pieces(body: bytes, pieces: int) -> AsyncIterator[bytes]:
+    """The body in `pieces` chunks (chunked transfer coding), a pause before each: the gate
+    has the head long before the whole body."""
+    size = -(-len(body) // pieces)
+    for start in range(0, len(body), size):
+        await asyncio.sleep(0.05)
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize(("size", "status"), [(400, 200), (MAX_BODY_BYTES + 1, 413)])
+async def test_a_body_arriving_in_pieces_is_read_whole_and_capped_the_same(
+    gate: RunningGate, size: int, status: int
+) -> None:
+    """A body that trails its head (a slow client, chunked) is read as one that came with
+    it: whole when within `maxBodyBytes`, the same JSON-RPC 413 past it."""
+    meta = {"pad": ""}
+    params = {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "slow-client", "version": "1"},
+        "_meta": meta,
+    }
+    message = {"jsonrpc": "2.0", "id": 7, "method": "initialize", "params": params}
+    meta["pad"] = "x" * (size - len(json.dumps(message).encode()))
+    body = json.dumps(message).encode()
+    assert len(body) == size
+    async with (
+        aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+        http.post(gate.url("/py/mcp"), data=_in_pieces(body, 4), headers=JSON_HEADERS) as response,
+    ):
+        reply = await response.read()
+        assert response.status == status, reply
+    if status == 200:
+        # The backend read the whole message, and answered it (as JSON or one SSE event).
+        assert b'"id":7' in reply.replace(b" ", b"")
+        assert b'"result"' in reply
+    else:
+        assert str(MAX_BODY_BYTES) in json.loads(reply)["error"]["message"]
     _assert_no_trace(reply)
 
 
