@@ -12,6 +12,7 @@ from the future the connection resolves; it never touches a socket.
 from __future__ import annotations
 
 import asyncio
+from itertools import chain
 from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -101,7 +102,7 @@ def _decoded(fields: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     and a UTF-8 sequence cut short by one decodes as it would alone."""
     if not fields:
         return []
-    texts = b"\x00".join([part for field in fields for part in field])
+    texts = b"\x00".join(chain.from_iterable(fields))  # (C all the way: no comprehension frame)
     parts = texts.decode("utf-8", "surrogateescape").split("\x00")
     return list(zip(parts[::2], parts[1::2], strict=True))
 
