@@ -7,8 +7,8 @@ run (its figures are not worth quoting, and it leaves `RESULTS.md` alone).
 `--profile SECONDS`: instead of the benchmark, sample the gate with py-spy for that long
 under the concurrent load and write its top entries to `bench/results/profile.txt` (and
 the samples to `profile.collapsed`). `--instructions`: instructions per `tools/call` of the
-gate and of a bare forwarder, counted under valgrind (instructions.py): the figure that
-does not move with the machine's load, for comparing two trees.
+gate, of a bare forwarder and of the backend, counted under valgrind (instructions.py):
+the figure that does not move with the machine's load, for comparing two trees.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="instructions per call of the gate and of a bare forwarder, counted by callgrind",
+        help="instructions per call of the gate, a bare forwarder and the backend (callgrind)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR, metavar="DIR", help="default: bench/results"

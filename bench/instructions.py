@@ -1,10 +1,12 @@
 """`python -m bench --instructions`: CPU instructions per streamable `tools/call`, counted.
 
 Scenario 1's call (the echo tool, one MCP session, a gate access token), sent one at a time
-on one kept-alive connection, to the gate and to the bare forwarder (floor.py), each run
-under valgrind's callgrind (Debian package `valgrind`). Counting starts after a warm-up and
-covers `CALLS` calls; the figure is the instructions the process executed per call, in user
-space (the kernel's share of a socket call is not counted).
+on one kept-alive connection, to the gate, to the bare forwarder (floor.py) and to the
+backend itself (the direct call: at 32 clients the gate keeps about the backend's cost over
+its own of the direct throughput), each run under valgrind's callgrind (Debian package
+`valgrind`). Counting starts after a warm-up and covers `CALLS` calls; the figure is the
+instructions the process executed per call, in user space (the kernel's share of a socket
+call is not counted).
 
 Why: wall-clock and CPU-time figures move with whatever else a shared machine runs (here, a
 virtual machine's neighbours moved the gate's CPU per call by a quarter between runs); an
@@ -25,7 +27,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.echo_mcp import echo_call
-from bench.stack import HTTP_SERVER, Gate, running_floor, running_gate, running_stack
+from bench.stack import (
+    HTTP_SERVER,
+    Gate,
+    running_backend,
+    running_floor,
+    running_gate,
+    running_stack,
+)
 from bench.tokens import obtain_token
 from bench.wrk import open_session
 
@@ -93,9 +102,12 @@ def count_instructions(log_dir: Path, out_dir: Path) -> dict[str, float]:
             through_gate = _counted(gate, url, obtain_token(url), out_dir)
         with running_floor(stack, prefix=prefix) as floor:
             through_floor = _counted(floor, f"{floor.base_url}/mcp", None, out_dir)
+    with running_backend(log_dir, prefix=prefix) as backend:
+        direct = _counted(backend, f"{backend.base_url}/mcp", None, out_dir)
     return {
         "calls": CALLS,
         "gate_instructions_per_call": through_gate,
         "forwarder_instructions_per_call": through_floor,
         "gate_own_instructions_per_call": through_gate - through_floor,
+        "backend_instructions_per_call": direct,
     }

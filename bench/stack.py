@@ -91,18 +91,7 @@ def running_stack(log_dir: Path) -> Iterator[Stack]:
     if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError("run `npm ci --prefix tests/servers/oidc` (make bench does)")
     with ExitStack() as stack:
-        port = free_port()
-        backend_argv = [sys.executable, "-m", "bench.backend", "--port", str(port)]
-        backend = stack.enter_context(
-            run_server(
-                "backend",
-                backend_argv,
-                port=port,
-                path="",
-                log_dir=log_dir,
-                env={**os.environ, "PYTHONPATH": str(REPO)},
-            )
-        )
+        backend = stack.enter_context(running_backend(log_dir))
         oidc_port = free_port()
         stack.enter_context(
             run_server(
@@ -116,7 +105,19 @@ def running_stack(log_dir: Path) -> Iterator[Stack]:
         )
         redis = stack.enter_context(RedisServer(log_dir))
         oidc = OidcTestProvider(oidc_port)
-        yield Stack(backend, pid_of(backend_argv), oidc, redis, log_dir)
+        yield Stack(backend.process, backend.pid, oidc, redis, log_dir)
+
+
+@contextmanager
+def running_backend(log_dir: Path, prefix: tuple[str, ...] = ()) -> Iterator[Gate]:
+    """The minimal MCP backend (backend.py) on a free port; `prefix` as for `running_gate`."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.backend", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with run_server(
+        "backend", [*prefix, *argv], port=port, path="", log_dir=log_dir, env=env
+    ) as process:
+        yield Gate("backend", process, pid_of(argv))
 
 
 def gate_config(stack: Stack, port: int, client_id: str, storage: Storage) -> dict[str, object]:

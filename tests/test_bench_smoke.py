@@ -79,11 +79,12 @@ def test_quick_run_measures_every_scenario_direct_and_through_the_gate(tmp_path)
     assert table in done.stdout
 
 
-def test_instruction_counts_come_for_the_gate_and_the_bare_forwarder(tmp_path):
-    """`python -m bench --instructions` runs both under callgrind and counts every call
+def test_instruction_counts_come_for_the_gate_the_bare_forwarder_and_the_backend(tmp_path):
+    """`python -m bench --instructions` runs all three under callgrind and counts every call
     (no figure asserted beyond there being one: counts are for comparing trees)."""
     _run_bench(tmp_path, "--instructions")
     counts = json.loads((tmp_path / "instructions.json").read_text())
     assert counts["calls"] > 0
     assert counts["gate_instructions_per_call"] > 0
     assert counts["forwarder_instructions_per_call"] > 0
+    assert counts["backend_instructions_per_call"] > 0
