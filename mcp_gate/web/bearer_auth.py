@@ -113,7 +113,8 @@ class Authenticator:
     def known(self, request: web.Request, server: ServerConfig) -> Authenticated | None:
         """Who calls, where that is known without a store read: an open server, a
         `serviceAuths` credential, a gate token whose grant was checked within the cache
-        delay (bearer.py). None: `authenticate` decides (and raises what it refuses)."""
+        delay (bearer.py). None: `verify` decides (and raises Unauthorized, a 401 with the
+        challenge, for what it refuses)."""
         if self.is_open(server):
             return ANONYMOUS, _NO_SCOPES
         scheme, value = _credentials(request)
@@ -125,10 +126,9 @@ class Authenticator:
             return self._verifier.verified_now(value, server.name)
         return None
 
-    async def authenticate(self, request: web.Request, server: ServerConfig) -> Authenticated:
-        known = self.known(request, server)
-        if known is not None:
-            return known
+    async def verify(self, request: web.Request, server: ServerConfig) -> Authenticated:
+        """What `known` could not tell: a gate token checked against the store, or the
+        refusal. (Asked only after `known`: it does not look again for what that finds.)"""
         scheme, value = _credentials(request)
         if self._verifier is not None and scheme == "bearer" and value:
             verified = await self._verifier.verify_with_scopes(value, server.name)

@@ -76,7 +76,7 @@ async def mcp_authentication(request: web.Request, handler: Handler) -> web.Stre
         authenticated = authenticator.known(request, server)
         if authenticated is None:
             try:
-                authenticated = await authenticator.authenticate(request, server)
+                authenticated = await authenticator.verify(request, server)
             except Unauthorized as exc:
                 return exc.to_response()
         principal, scopes = authenticated

@@ -12,7 +12,7 @@ pattern, not the server's path (one series per route, as before).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from aiohttp import web
@@ -20,13 +20,11 @@ from aiohttp.typedefs import Handler
 
 Front = Literal["mcp", "sse", "message"]
 
-# The pattern routes are named `mcp-*`; each name says its front.
-_PATTERN_FRONTS: dict[str, Front] = {
-    "mcp-post": "mcp",
-    "mcp-get": "mcp",
-    "mcp-delete": "mcp",
-    "mcp-sse": "sse",
-    "mcp-message": "message",
+# The methods of each front (MCP transports; any other method is 405 with these in `Allow`).
+_METHODS: dict[Front, tuple[str, ...]] = {
+    "mcp": ("POST", "GET", "DELETE"),
+    "sse": ("GET",),
+    "message": ("POST",),
 }
 
 
@@ -44,45 +42,41 @@ class McpResource(web.PlainResource):
         return self._pattern
 
 
+class McpPatternResource(web.DynamicResource):
+    """`/{server}/<front>`, for the names of no configured server."""
+
+    def __init__(self, pattern: str, front: Front) -> None:
+        super().__init__(pattern)
+        self.front: Front = front
+
+
 def mcp_route(request: web.Request) -> tuple[str, Front] | None:
     """(server name, front) of a request on an MCP route; None on any other route."""
     match_info = request.match_info
     resource = match_info.route.resource
     if isinstance(resource, McpResource):
         return resource.server, resource.front
-    name = match_info.route.name
-    front = _PATTERN_FRONTS.get(name) if name is not None else None
-    if front is None:
-        return None
-    return match_info["server"], front
+    if isinstance(resource, McpPatternResource):
+        return match_info["server"], resource.front
+    return None
 
 
 def add_mcp_routes(
     app: web.Application,
     base_path: str,
     servers: Iterable[str],
-    *,
-    mcp: Handler,
-    sse: Handler,
-    message: Handler,
+    handlers: Mapping[Front, Handler],
 ) -> None:
-    """Every configured server's MCP routes, then the patterns for every other name."""
-    patterns: dict[Front, str] = {
-        front: f"{base_path}/{{server}}/{front}" for front in ("mcp", "sse", "message")
-    }
-    for server in servers:
-        routes: dict[Front, list[tuple[str, Handler]]] = {
-            "mcp": [("POST", mcp), ("GET", mcp), ("DELETE", mcp)],
-            "sse": [("GET", sse)],
-            "message": [("POST", message)],
-        }
-        for front, methods in routes.items():
-            resource = McpResource(f"{base_path}/{server}/{front}", server, front, patterns[front])
+    """Every configured server's MCP routes, and the patterns for every other name (found
+    only when no plain path matched: the router looks exact paths up first)."""
+    names = list(servers)
+    for front, methods in _METHODS.items():
+        pattern = f"{base_path}/{{server}}/{front}"
+        resources: list[web.Resource] = [
+            McpResource(f"{base_path}/{name}/{front}", name, front, pattern) for name in names
+        ]
+        resources.append(McpPatternResource(pattern, front))
+        for resource in resources:
             app.router.register_resource(resource)
-            for method, handler in methods:
-                resource.add_route(method, handler)
-    app.router.add_post(patterns["mcp"], mcp, name="mcp-post")
-    app.router.add_get(patterns["mcp"], mcp, allow_head=False, name="mcp-get")
-    app.router.add_delete(patterns["mcp"], mcp, name="mcp-delete")
-    app.router.add_get(patterns["sse"], sse, allow_head=False, name="mcp-sse")
-    app.router.add_post(patterns["message"], message, name="mcp-message")
+            for method in methods:
+                resource.add_route(method, handlers[front])

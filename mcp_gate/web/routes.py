@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mcp_gate.web import (
     authorize_handlers,
@@ -23,7 +24,7 @@ from mcp_gate.web import (
     session_handlers,
     token_handlers,
 )
-from mcp_gate.web.mcp_routes import add_mcp_routes
+from mcp_gate.web.mcp_routes import Front, add_mcp_routes
 
 
 def add_routes(
@@ -45,14 +46,12 @@ def add_routes(
     if jwks:
         app.router.add_get("/.well-known/jwks.json", discovery_handlers.jwks)
     # The authentication middleware acts on these routes (mcp_auth.py).
-    add_mcp_routes(
-        app,
-        base_path,
-        servers,
-        mcp=mcp_handlers.handle_mcp,
-        sse=mcp_handlers.handle_sse,
-        message=mcp_handlers.handle_message,
-    )
+    handlers: dict[Front, Handler] = {
+        "mcp": mcp_handlers.handle_mcp,
+        "sse": mcp_handlers.handle_sse,
+        "message": mcp_handlers.handle_message,
+    }
+    add_mcp_routes(app, base_path, servers, handlers)
 
 
 def _add_oauth_routes(app: web.Application, base_path: str) -> None:
