@@ -27,6 +27,7 @@ from mcp_gate.app import create_app
 from mcp_gate.appkeys import CLUSTER, CONFIG, IN_FLIGHT, SESSIONS, STANDALONE_STREAMS
 from mcp_gate.config.model import GateConfig, split_addr
 from mcp_gate.logs import drain_log_lines
+from mcp_gate.spliced_streams import SplicingSite
 from mcp_gate.startup_log import log_started
 from mcp_gate.workers import worker_config
 
@@ -76,11 +77,13 @@ async def start_site(
         shutdown_timeout=CUT_WAIT_SECONDS,
     )
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_address=True, reuse_port=reuse_port).start()
+    # Long-lived streams leave aiohttp's request machinery once established
+    # (spliced_streams.py), on every site.
+    await SplicingSite(runner, host, port, reuse_port=reuse_port).start()
     cluster = app[CONFIG].proxy.cluster
     if cluster is not None:
         internal_host, internal_port = split_addr(cluster.internal_addr)
-        await web.TCPSite(runner, internal_host, internal_port, reuse_address=True).start()
+        await SplicingSite(runner, internal_host, internal_port).start()
     return runner
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 
@@ -48,6 +49,7 @@ from mcp_gate.proxy.mcp_sessions import McpSession, SessionRegistry, address_quo
 from mcp_gate.proxy.responses import jsonrpc_error, session_not_found
 from mcp_gate.proxy.sse import KEEPALIVE, encode_event
 from mcp_gate.proxy.user_credentials import RefusingChannel, UserCredential, refuse_messages
+from mcp_gate.spliced_streams import StreamWriter, send_stream, stream_response
 
 # policy: a comment line this often keeps idle streams alive through proxies and NATs.
 KEEPALIVE_SECONDS = 25.0
@@ -61,28 +63,62 @@ async def _stream_messages(
     request: web.Request,
     stream: ClientStream,
     headers: dict[str, str],
+    ended: Callable[[], Awaitable[None]],
     first_event: bytes | None = None,
+    cut_at_shutdown: set[asyncio.Task[object]] | None = None,
 ) -> web.StreamResponse:
-    response = web.StreamResponse(status=200, headers=headers)
+    """`stream` as an SSE response, spliced off the handler where it can be
+    (spliced_streams.py); `ended()` runs when it ends, however it ends. With
+    `cut_at_shutdown`, shutdown ends the stream at once, without the grace."""
+    response = stream_response(request, headers=headers)
     response.content_type = "text/event-stream"
     add_event_stream_headers(response.headers)
-    await response.prepare(request)
+    body = partial(_write_messages, stream, ended, first_event, cut_at_shutdown)
+    try:
+        return await send_stream(request, response, body)
+    except BaseException:
+        await ended()  # the head could not go out (ending twice is harmless)
+        raise
+
+
+async def _write_messages(
+    stream: ClientStream,
+    ended: Callable[[], Awaitable[None]],
+    first_event: bytes | None,
+    cut_at_shutdown: set[asyncio.Task[object]] | None,
+    out: StreamWriter,
+) -> None:
+    # (This runs in the task that carries the stream: a handler's, or the spliced one's.)
+    task = asyncio.current_task()
+    if cut_at_shutdown is not None and task is not None:
+        cut_at_shutdown.add(task)
     messages = contextlib.aclosing(stream.messages(KEEPALIVE_SECONDS))
-    with contextlib.suppress(ConnectionResetError):
-        if first_event is not None:
-            await response.write(first_event)
-        async with messages as each:
-            async for message in each:
-                if message is None:
-                    await response.write(KEEPALIVE)
-                    continue
-                event = encode_event(dumps(message), event="message")
-                if stream.ends_after_this:
-                    # The last event and the end of the response in one write, not two.
-                    await response.write_eof(event)
-                    break
-                await response.write(event)
-    return response
+    try:
+        with contextlib.suppress(ConnectionResetError):
+            if first_event is not None:
+                await out.write(first_event)
+            async with messages as each:
+                async for message in each:
+                    if message is None:
+                        await out.write(KEEPALIVE)
+                        continue
+                    event = encode_event(dumps(message), event="message")
+                    if stream.ends_after_this:
+                        # The last event and the end of the response in one write, not two.
+                        await out.write_eof(event)
+                        break
+                    await out.write(event)
+    finally:
+        if cut_at_shutdown is not None:
+            cut_at_shutdown.discard(task)
+        await ended()
+
+
+def _closer(session: McpSession, stream: ClientStream) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        session.close_stream(stream)
+
+    return close
 
 
 # What opens the channel of a new session: the backend's by default; an aggregate's own.
@@ -197,9 +233,9 @@ class BridgedStreamable:
         stream = await session.send(call.messages, "stream" if as_stream else "json")
         if stream is None:
             return web.Response(status=202, headers=headers)
+        if as_stream:
+            return await _stream_messages(request, stream, headers, _closer(session, stream))
         try:
-            if as_stream:
-                return await _stream_messages(request, stream, headers)
             replies = [m async for m in stream.messages() if m is not None]
         finally:
             session.close_stream(stream)
@@ -218,11 +254,16 @@ class BridgedStreamable:
             # MCP transports: one standalone stream per session.
             return jsonrpc_error(409, INVALID_REQUEST, "Conflict: a stream is already open")
         stream = session.open_standalone_stream()
-        try:
-            with self._cut_at_shutdown():
-                return await _stream_messages(call.request, stream, {SESSION_HEADER: session.id})
-        finally:
-            session.close_stream(stream)
+        # Shutdown ends this stream at once, without the grace: the gate routes no
+        # response onto it, so nothing in flight is lost, and ending it lets the session's
+        # child stop. Other streams may carry responses and drain for the grace instead.
+        return await _stream_messages(
+            call.request,
+            stream,
+            {SESSION_HEADER: session.id},
+            _closer(session, stream),
+            cut_at_shutdown=self._standalone_streams,
+        )
 
     async def delete(self, call: McpCall) -> web.StreamResponse:
         if call.credential.problem is not None:
@@ -246,21 +287,6 @@ class BridgedStreamable:
             return jsonrpc_error(400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id")
         return await self._sessions.find(call, session_id) or session_not_found()
 
-    @contextlib.contextmanager
-    def _cut_at_shutdown(self) -> Iterator[None]:
-        """Registers this handler as one shutdown may end at once, without the grace.
-
-        Only the GET stream of a bridged session qualifies: the gate routes no response
-        onto it, so nothing in flight is lost, and ending it lets the session's child stop.
-        Other streams may carry responses and drain for the grace period instead."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._standalone_streams.add(task)
-        try:
-            yield
-        finally:
-            self._standalone_streams.discard(task)
-
 
 class BridgedLegacy:
     """The legacy HTTP+SSE front of a server it bridges (stdio, or a streamable backend),
@@ -275,11 +301,13 @@ class BridgedLegacy:
         session = await self._sessions.open(call)
         stream = session.open_standalone_stream()
         endpoint = encode_event(f"{self._message_path}?sessionId={session.id}", event="endpoint")
-        try:
-            return await _stream_messages(call.request, stream, {}, first_event=endpoint)
-        finally:
+        session_id = session.id
+
+        async def ended() -> None:
             # The legacy session lives exactly as long as its stream.
-            await registry.close(session.id, "stream closed")
+            await registry.close(session_id, "stream closed")
+
+        return await _stream_messages(call.request, stream, {}, ended, first_event=endpoint)
 
     async def message(self, call: McpCall) -> web.StreamResponse:
         assert call.messages is not None

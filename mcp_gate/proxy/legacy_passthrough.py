@@ -37,6 +37,7 @@ from aiohttp import web
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.jsonrpc import INVALID_REQUEST, Message, dumps
 from mcp_gate.policy.engine import ToolAccess
+from mcp_gate.principal import Principal
 from mcp_gate.proxy.backends import Backend
 from mcp_gate.proxy.bindings import SessionBindings
 from mcp_gate.proxy.bridged_fronts import BridgedLegacy
@@ -99,11 +100,16 @@ class LegacyPassthrough:
                 call.request.headers, self._backend.request_headers(call.principal, token)
             ),
         )
-        rewrite = self._rewrite(call, upstream_url, secrets.token_urlsafe(24))
+        key = secrets.token_urlsafe(24)
+        rewrite = self._rewrite(call.principal, call.tools, upstream_url, key)
         return await self._upstream.relay(call.request, upstream, rewrite)
 
-    def _rewrite(self, call: McpCall, upstream_url: str, key: str) -> RewriteChunks:
-        backend, access = self._backend, call.tools
+    def _rewrite(
+        self, principal: Principal, access: ToolAccess | None, upstream_url: str, key: str
+    ) -> RewriteChunks:
+        # (Of the call, only whom it is for and what it may see: the rewrite lives as long
+        # as the stream, and the call holds its request.)
+        backend = self._backend
 
         async def rewrite(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             parser = SseParser(self._upstream.max_body_bytes)
@@ -121,7 +127,7 @@ class LegacyPassthrough:
                             log.warning("backend_endpoint_refused", server=backend.name)
                             return
                         await self._bindings.bind(
-                            backend.name, key, call.principal, target=backend_endpoint
+                            backend.name, key, principal, target=backend_endpoint
                         )
                         public = f"{self._message_path}?sessionId={key}"
                         yield encode_event(public, event="endpoint", event_id=event.id)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from aiohttp import web
 
 from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Client, Response, Timeouts
 from mcp_gate.proxy.headers import build_downstream_headers, is_event_stream
+from mcp_gate.spliced_streams import StreamWriter, send_stream, stream_response
 
 # An upstream 401/403 means the gate's own credentials for the backend were refused; the
 # client could do nothing about it, and the upstream's challenge must not reach it.
@@ -64,8 +65,8 @@ class Upstream:
         upstream: Response,
         rewrite_chunks: RewriteChunks | None = None,
     ) -> web.StreamResponse:
-        """Relay status, allowed headers and body to the client; stream SSE as it arrives."""
-        # (try/finally rather than `async with`: two coroutines fewer per call.)
+        """Relay status, allowed headers and body to the client; stream SSE as it arrives
+        (spliced off the handler where the connection allows: spliced_streams.py)."""
         try:
             if upstream.status in _UPSTREAM_AUTH_STATUSES:
                 raise BackendUnavailableError(
@@ -77,31 +78,37 @@ class Upstream:
                 raise BackendUnavailableError(
                     self.server, f"backend redirected (HTTP {upstream.status})"
                 )
-            if not is_event_stream(upstream.headers.get("Content-Type")):
-                limit = self.max_body_bytes
-                body = upstream.read_arrived(max_bytes=limit)
-                if body is None:
-                    body = await upstream.read(
-                        max_bytes=limit, timeout_seconds=self.timeout_seconds
-                    )
-                headers = build_downstream_headers(upstream.headers)
-                return web.Response(status=upstream.status, body=body, headers=headers)
-            # (Built in the call, not kept in a local: this frame lives as long as the stream.)
-            response = web.StreamResponse(
-                status=upstream.status, headers=build_downstream_headers(upstream.headers)
-            )
-            await response.prepare(request)
-            upstream.release_head()
-            chunks: AsyncIterator[bytes] = aiter(upstream)
-            if rewrite_chunks is not None:
-                chunks = rewrite_chunks(chunks)
-            try:
-                async for chunk in chunks:
-                    await response.write(chunk)
-            except BackendUnavailableError:
-                pass  # the backend dropped the stream; end ours the same way
-            except ConnectionResetError:
-                pass  # the client left; leaving the block closes the upstream connection
-            return response
-        finally:
-            upstream.close()
+            headers = build_downstream_headers(upstream.headers)
+            if is_event_stream(upstream.headers.get("Content-Type")):
+                response = stream_response(request, status=upstream.status, headers=headers)
+                upstream.release_head()
+                # The stream's body closes the upstream response when it ends.
+                return await send_stream(
+                    request, response, partial(_relay_chunks, upstream, rewrite_chunks)
+                )
+            limit = self.max_body_bytes
+            body = upstream.read_arrived(max_bytes=limit)
+            if body is None:
+                body = await upstream.read(max_bytes=limit, timeout_seconds=self.timeout_seconds)
+            return web.Response(status=upstream.status, body=body, headers=headers)
+        except BaseException:
+            upstream.close()  # (a no-op once complete, or closed by the stream's body)
+            raise
+
+
+async def _relay_chunks(
+    upstream: Response, rewrite_chunks: RewriteChunks | None, out: StreamWriter
+) -> None:
+    """An SSE body, chunk by chunk as the backend sends it (rewritten, when asked)."""
+    try:
+        chunks: AsyncIterator[bytes] = aiter(upstream)
+        if rewrite_chunks is not None:
+            chunks = rewrite_chunks(chunks)
+        async for chunk in chunks:
+            await out.write(chunk)
+    except BackendUnavailableError:
+        pass  # the backend dropped the stream; end ours the same way
+    except ConnectionResetError:
+        pass  # the client left; closing the upstream response below cancels its request
+    finally:
+        upstream.close()

@@ -17,6 +17,7 @@ import itertools
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import structlog
 from aiohttp import web
@@ -31,6 +32,8 @@ from mcp_gate.errors import (
 )
 from mcp_gate.idp.errors import IdpError
 from mcp_gate.logs import REQUEST_ID, access_line
+from mcp_gate.metrics import Metrics
+from mcp_gate.spliced_streams import SplicedResponse
 from mcp_gate.web.cors import add_cors_headers
 
 log = structlog.get_logger()
@@ -63,9 +66,12 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
     if task is not None:
         in_flight.add(task)
     status = 500
+    carried: asyncio.Task[None] | None = None
     try:
         response = await handler(request)
         status = response.status
+        if isinstance(response, SplicedResponse):
+            carried = response.carried
         return response
     except web.HTTPException as exc:
         status = exc.status
@@ -77,20 +83,56 @@ async def access_log(request: web.Request, handler: Handler) -> web.StreamRespon
         raise
     finally:
         in_flight.discard(task)
-        elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        app[METRICS].observe_request(route, request.method, status, elapsed)
         principal = request.get(PRINCIPAL)
-        access_line(
+        line = (
+            app[METRICS],
             request_id,
             request.method,
             request.path,
-            status,
-            elapsed,
+            resource.canonical if resource is not None else "unmatched",
             request.get(SERVER_NAME),
             principal.id if principal is not None else None,
+            started,
         )
+        if carried is None:
+            _write_line(*line, status)
+        else:
+            # A stream spliced off its handler (spliced_streams.py) is in flight, and
+            # logged, until the task that carries it ends.
+            in_flight.add(carried)
+            carried.add_done_callback(partial(_carried_ended, in_flight, line, status))
+
+
+_Line = tuple[Metrics, str, str, str, str, str | None, str | None, float]
+
+
+def _write_line(
+    metrics: Metrics,
+    request_id: str,
+    method: str,
+    path: str,
+    route: str,
+    server: str | None,
+    principal: str | None,
+    started: float,
+    status: int,
+) -> None:
+    """A request's access line and metrics, once its response has ended."""
+    elapsed = time.perf_counter() - started
+    metrics.observe_request(route, method, status, elapsed)
+    access_line(request_id, method, path, status, elapsed, server, principal)
+
+
+def _carried_ended(
+    in_flight: set[asyncio.Task[object]], line: _Line, status: int, task: asyncio.Task[None]
+) -> None:
+    in_flight.discard(task)
+    if task.cancelled():
+        status = 499  # as for a handler: the client left, or a shutdown cut the stream
+    elif task.exception() is not None:
+        status = 500  # (spliced_streams.py logged it)
+    _write_line(*line, status)
 
 
 def _plain(status: int, text: str) -> web.Response:
