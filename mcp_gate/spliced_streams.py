@@ -178,38 +178,65 @@ class SplicedStream:
                 self._transport.close()
 
 
+def _dropped(data: Any) -> None:
+    """What a handler writes once its stream is spliced off (or a client sends then)."""
+
+
+def _closing() -> bool:
+    return True
+
+
+def _no_reading_change() -> None:
+    """Reading belongs to the stream once spliced off."""
+
+
 class HandlerTransport(asyncio.Transport):
     """The transport aiohttp's request handler is given: the socket's, until a stream is
     spliced off; from then on what the handler writes goes nowhere, and its closing ends
-    only its own side of the connection."""
+    only its own side of the connection.
 
-    __slots__ = ("_connection", "_spliced", "_transport")
+    What the handler calls for every request (write, is_closing, extra info, reading) is the
+    socket's own bound method, kept in a slot of the same name: no frame of this class in
+    between. Splicing rebinds those slots (all but the extra info).
+    """
+
+    __slots__ = (
+        "_connection",
+        "_spliced",
+        "_transport",
+        "get_extra_info",
+        "is_closing",
+        "pause_reading",
+        "resume_reading",
+        "write",
+        "writelines",
+    )
 
     def __init__(self, transport: asyncio.Transport, connection: ClientConnection) -> None:
         super().__init__()
         self._transport = transport
         self._connection = connection
         self._spliced = False
+        self.write = transport.write  # type: ignore[method-assign]
+        self.writelines = transport.writelines  # type: ignore[method-assign]
+        self.is_closing = transport.is_closing  # type: ignore[method-assign]
+        self.get_extra_info = transport.get_extra_info  # type: ignore[method-assign]
+        self.pause_reading = transport.pause_reading  # type: ignore[method-assign]
+        self.resume_reading = transport.resume_reading  # type: ignore[method-assign]
 
     def splice(self, *, chunked: bool) -> SplicedStream:
         """Hand the socket over to a stream; the handler's writes stop reaching it."""
         self._spliced = True
+        self.write = _dropped  # type: ignore[method-assign]
+        self.writelines = _dropped  # type: ignore[method-assign,assignment]
+        self.is_closing = _closing  # type: ignore[method-assign]
+        self.pause_reading = _no_reading_change  # type: ignore[method-assign]
+        self.resume_reading = _no_reading_change  # type: ignore[method-assign]
         stream = SplicedStream(self._transport, chunked=chunked)
         self._connection.spliced(stream)
         return stream
 
-    # -- asyncio.Transport, as aiohttp's handler uses it
-
-    def write(self, data: Any) -> None:
-        if not self._spliced:
-            self._transport.write(data)
-
-    def writelines(self, list_of_data: Any) -> None:
-        if not self._spliced:
-            self._transport.writelines(list_of_data)
-
-    def is_closing(self) -> bool:
-        return self._spliced or self._transport.is_closing()
+    # -- the rest of asyncio.Transport, as aiohttp's handler uses it
 
     def close(self) -> None:
         if self._spliced:
@@ -222,17 +249,6 @@ class HandlerTransport(asyncio.Transport):
             self._connection.handler_closing()
         else:
             self._transport.abort()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._transport.get_extra_info(name, default)
-
-    def pause_reading(self) -> None:
-        if not self._spliced:
-            self._transport.pause_reading()
-
-    def resume_reading(self) -> None:
-        if not self._spliced:
-            self._transport.resume_reading()
 
     def is_reading(self) -> bool:
         return self._transport.is_reading()
@@ -255,15 +271,20 @@ class HandlerTransport(asyncio.Transport):
 
 class ClientConnection(asyncio.Protocol):
     """The protocol of one client connection: aiohttp's request handler behind a
-    `HandlerTransport`, and, once one is spliced off, the stream that took the socket."""
+    `HandlerTransport`, and, once one is spliced off, the stream that took the socket.
 
-    __slots__ = ("_handler", "_stream", "_transport", "_write_paused")
+    Until then the bytes the client sends go to the handler's own `data_received` (bound
+    in a slot of that name, so the loop calls it with no frame of this class between).
+    """
+
+    __slots__ = ("_handler", "_stream", "_transport", "_write_paused", "data_received")
 
     def __init__(self, handler: asyncio.Protocol) -> None:
         self._handler: asyncio.Protocol | None = handler
         self._stream: SplicedStream | None = None
         self._transport: asyncio.Transport | None = None
         self._write_paused = False
+        self.data_received = handler.data_received  # type: ignore[method-assign]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # (uvloop's transports are not asyncio.Transport subclasses; they have its methods.)
@@ -271,11 +292,6 @@ class ClientConnection(asyncio.Protocol):
         self._transport = real
         assert self._handler is not None
         self._handler.connection_made(HandlerTransport(real, self))
-
-    def data_received(self, data: bytes) -> None:
-        if self._stream is None and self._handler is not None:
-            self._handler.data_received(data)
-        # A spliced stream's client has nothing more to send: its head said `close`.
 
     def eof_received(self) -> bool | None:
         if self._stream is None and self._handler is not None:
@@ -307,6 +323,12 @@ class ClientConnection(asyncio.Protocol):
 
     def spliced(self, stream: SplicedStream) -> None:
         self._stream = stream
+        # A spliced stream's client has nothing more to send: its head said `close`.
+        self.data_received = _dropped  # type: ignore[method-assign]
+        if self._transport is not None:
+            # Told again who its protocol is, the transport looks up `data_received`
+            # anew (uvloop keeps the one it found).
+            self._transport.set_protocol(self)
         if self._write_paused:  # (the socket's buffer is full already: wait for it)
             stream.pause_writing()
 
@@ -321,6 +343,7 @@ class ClientConnection(asyncio.Protocol):
         way a transport tells its protocol (and lets go of it)."""
         handler, self._handler = self._handler, None
         if handler is not None:
+            self.data_received = _dropped  # type: ignore[method-assign]
             handler.connection_lost(exc)
 
     def handler_protocol(self) -> asyncio.BaseProtocol:
