@@ -17,11 +17,21 @@ from structlog.testing import capture_logs
 from mcp_gate.appkeys import SESSIONS
 from tests.fixtures.gate import make_config, remote, running_gate
 from tests.fixtures.mcp_clients import sse_client
-from tests.fixtures.mcp_servers import RunningServer, run_echo_headers_server
+from tests.fixtures.mcp_servers import (
+    RunningServer,
+    run_echo_headers_server,
+    run_hostile_backend,
+)
 from tests.fixtures.proxy_probes import read_event
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=20)
 ACCEPT_SSE = {"Accept": "text/event-stream"}
+# The backend counts as stopped when it sent less than this in a second (it drips 8 KiB
+# every 2 ms while it can).
+ENDLESS_STILL_BYTES = 64 * 1024
+# What the sockets between the backend and the client can hold on loopback (Linux sizes
+# TCP buffers up to a few MiB each, four of them here), and the gate's own read-ahead.
+STREAM_BUFFERS_BYTES = 48 * 1024 * 1024
 
 
 @pytest.fixture
@@ -123,3 +133,35 @@ async def test_a_bridged_session_lives_as_long_as_its_spliced_stream(
                 break
             await asyncio.sleep(0.02)
         assert len(gate.app[SESSIONS]) == 0
+
+
+async def _endless_bytes(http: aiohttp.ClientSession, hostile: RunningServer) -> int:
+    async with http.get(f"{hostile.url}/__calls") as response:
+        return (await response.json())["endless_bytes"]
+
+
+async def test_a_client_that_stops_reading_stops_the_backend(server_log_dir: Path) -> None:
+    """Flow control holds on a spliced stream: a client that stops reading makes the gate
+    stop reading the backend, whose writes then wait (a backend sending 4 MB/s for ever,
+    tests/servers/hostile_backend.py `?endless=1`), instead of the gate holding all it
+    sends. What is in flight stays within the sockets' buffers."""
+    with run_hostile_backend(server_log_dir) as hostile:
+        url = f"{hostile.url}/sse?endless=1"
+        config = make_config({"legacy": remote("legacy", "sse", url)})
+        async with (
+            running_gate(config) as gate,
+            aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", gate.port)
+            writer.write(
+                b"GET /legacy/sse HTTP/1.1\r\nHost: gate\r\nAccept: text/event-stream\r\n\r\n"
+            )
+            head = await reader.readuntil(b"\r\n\r\n")  # and nothing more is read
+            assert head.startswith(b"HTTP/1.1 200 ")
+            sent = [await _endless_bytes(http, hostile)]
+            async with asyncio.timeout(60):
+                while len(sent) < 3 or sent[-1] - sent[-3] > ENDLESS_STILL_BYTES:
+                    await asyncio.sleep(0.5)
+                    sent.append(await _endless_bytes(http, hostile))
+            writer.close()
+    assert sent[-1] < STREAM_BUFFERS_BYTES
