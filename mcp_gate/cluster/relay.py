@@ -11,8 +11,9 @@ the hop-by-hop ones, `Host`, credentials and cookies), plus the hop headers (clu
 the verified principal, signed). The answer comes back as the owner gave it: status,
 headers, and the body chunk by chunk as the owner writes it, so an SSE stream crosses event
 by event, unbuffered. Cancellation runs both ways: a client that leaves cancels this
-handler (aiohttp `handler_cancellation`), which closes the hop connection, which the owner
-sees as its own client leaving; an owner that ends its response ends this one.
+handler (aiohttp `handler_cancellation`; a GET stream's task, once spliced off the handler:
+spliced_streams.py), which closes the hop connection, which the owner sees as its own
+client leaving; an owner that ends its response ends this one.
 An owner that cannot be reached (it died, its port is closed) is gone: the caller answers
 404 so the client starts a new session (MCP transports §Session Management).
 """
@@ -20,6 +21,7 @@ An owner that cannot be reached (it died, its port is closed) is gone: the calle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from aiohttp import web
@@ -30,6 +32,7 @@ from mcp_gate.errors import BackendUnavailableError
 from mcp_gate.http1 import Client, Response, Timeouts, UpstreamConnectError
 from mcp_gate.policy.engine import Caller
 from mcp_gate.proxy.headers import is_event_stream
+from mcp_gate.spliced_streams import StreamWriter, send_stream, stream_response
 
 log = structlog.get_logger()
 
@@ -89,33 +92,42 @@ class Relay:
 
 
 async def _stream_back(request: web.Request, answer: Response) -> web.StreamResponse:
-    async with answer:
+    try:
         headers = CIMultiDict(
             (name, value)
             for name, value in answer.headers.items()
             if name.lower() not in _HOP_BY_HOP
         )
         length = answer.content_length
-        if (
-            length is not None
-            and length <= WHOLE_ANSWER_BYTES
-            and not is_event_stream(answer.headers.get("Content-Type"))
-        ):
+        events = is_event_stream(answer.headers.get("Content-Type"))
+        if length is not None and length <= WHOLE_ANSWER_BYTES and not events:
             # One write to the client instead of head, body and end apart.
             body = await answer.read(max_bytes=length, timeout_seconds=None)
             return web.Response(
                 status=answer.status, reason=answer.reason, body=body, headers=headers
             )
+        if events:
+            # A GET stream is spliced off this handler once sent (spliced_streams.py).
+            response = stream_response(request, status=answer.status, headers=headers)
+            return await send_stream(request, response, partial(_relay_answer, answer))
         response = web.StreamResponse(status=answer.status, reason=answer.reason, headers=headers)
         if length is not None:
             response.content_length = length
         await response.prepare(request)
+        await _relay_answer(answer, response)
+        return response
+    except BaseException:
+        answer.close()  # (a no-op once the answer is complete)
+        raise
+
+
+async def _relay_answer(answer: Response, out: StreamWriter) -> None:
+    async with answer:  # leaving it early closes the hop
         try:
             async for chunk in answer:
-                await response.write(chunk)
-            await response.write_eof()
+                await out.write(chunk)
+            await out.write_eof()
         except BackendUnavailableError:
             pass  # the owner dropped the stream (it stopped); end ours the same way
         except ConnectionResetError:
-            pass  # the client left; leaving the block closes the hop
-        return response
+            pass  # the client left
