@@ -36,8 +36,8 @@ from aiohttp import web
 
 log = structlog.get_logger()
 
-# policy: a stream cut mid-way by a body that failed is closed without its last chunk, so
-# the client sees a truncated response (RFC 9112 §7.1: incomplete), not a complete one.
+# RFC 9112 §7.1: the zero-size chunk that ends a chunked body (no trailers). A stream cut
+# mid-way goes without it, so its client sees the response incomplete, not complete.
 _LAST_CHUNK = b"0\r\n\r\n"
 # A chunk up to this size is framed in a copy of itself (an event); larger ones are not.
 _COPIED_BYTES = 16 * 1024

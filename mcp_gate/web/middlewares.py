@@ -50,7 +50,9 @@ _request_counter = itertools.count()
 
 
 def _next_request_id() -> str:
-    return f"{_REQUEST_ID_PREFIX}{next(_request_counter) & 0xFFFFFF:06x}"
+    # The counter's low 24 bits as 6 hex digits: hex() of the number with a 25th bit set,
+    # cut after it (an f-string's `:06x` costs twice as much, per request).
+    return _REQUEST_ID_PREFIX + hex(next(_request_counter) & 0xFFFFFF | 0x1000000)[3:]
 
 
 @web.middleware

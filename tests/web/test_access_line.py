@@ -20,6 +20,8 @@ cases = [
     ("a1b2c3000001", "POST", "/echo/mcp", 200, 0.000421, "echo", "user:alice@example.com"),
     ("a1b2c3000002", "GET", '/we"ird\\p\u00e4th\x01/sse', 404, 12.3456789, None, None),
     ("a1b2c3000003", "DELETE", "/x/mcp", 499, 0.0, "x", "service:ci"),
+    # The same route and caller again: their fields come from what the first line learnt.
+    ("a1b2c3000004", "POST", "/echo/mcp", 202, 0.0105, "echo", "user:alice@example.com"),
 ]
 async def main():
     for request_id, method, path, status, seconds, server, principal in cases:
@@ -40,7 +42,7 @@ def test_the_templated_access_line_is_the_line_structlog_writes():
         [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=60, check=True
     )
     raw = done.stderr.splitlines()
-    assert len(raw) == 6, done.stderr
+    assert len(raw) == 8, done.stderr
     assert all(line.isascii() for line in raw)
     lines = [json.loads(line) for line in raw]
     for templated, chained in zip(lines[::2], lines[1::2], strict=True):
