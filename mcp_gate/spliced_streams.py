@@ -86,10 +86,11 @@ async def send_stream(
     `response` is a `SplicedResponse` (the handler returns at once; `body` must hold
     nothing of the request), in the handler otherwise."""
     await response.prepare(request)
-    transport = request.transport
-    if not isinstance(response, SplicedResponse) or not isinstance(transport, HandlerTransport):
+    if not isinstance(response, SplicedResponse):
         await body(response)
         return response
+    # (A SplicedResponse is made only on a connection of ours: `stream_response`.)
+    transport = cast(HandlerTransport, request.transport)
     # (Chunked unless the client spoke HTTP/1.0: aiohttp said which in the head.)
     chunked = response.headers.get("Transfer-Encoding", "").lower() == "chunked"
     stream = transport.splice(chunked=chunked)
